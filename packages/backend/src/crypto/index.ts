@@ -1,0 +1,7 @@
+/** Crypto primitives of wire-formats.md. @module */
+export * from "./base64.js";
+export { Crypto } from "./crypto.js";
+export * from "./password-hash.js";
+export * from "./random.js";
+export * from "./signing.js";
+export * from "./symmetric.js";

@@ -1,0 +1,62 @@
+/**
+ * Random values from `node:crypto`'s CSPRNG (wire-formats.md, "Crypto primitives").
+ * @module
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { CrossauthError, ErrorCode } from "@crossauth/common";
+import { bytesToBase64url } from "./base64.js";
+
+/** Alphabet of {@link randomBase32}: no `I`, `O`, `0` or `1`, so codes can be read aloud. */
+export const BASE32_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+function checkLength(length: number): void {
+  if (!Number.isInteger(length) || length < 0 || length > 65536) {
+    throw new CrossauthError(ErrorCode.ValueError, "Random value length must be an integer from 0 to 65536");
+  }
+}
+
+/**
+ * `length` random bytes as unpadded base64url (16 → 22 chars, 32 → 43 chars).
+ * @param length - number of random bytes
+ * @throws CrossauthError `ValueError` for a negative or non-integer length
+ */
+export function randomValue(length: number): string {
+  checkLength(length);
+  return bytesToBase64url(randomBytes(length));
+}
+
+/** A random salt: `randomValue(16)`. Used as its base64url text. */
+export function randomSalt(): string {
+  return randomValue(16);
+}
+
+/**
+ * Maps bytes to {@link BASE32_ALPHABET} (`alphabet[b % 32]`), with a `-` between groups of
+ * `dashEvery` characters when it is positive.
+ * @param bytes - the bytes
+ * @param dashEvery - group size, or 0/undefined for no dashes
+ */
+export function base32FromBytes(bytes: Uint8Array, dashEvery?: number): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) {
+    if (dashEvery && dashEvery > 0 && i > 0 && i % dashEvery === 0) out += "-";
+    out += BASE32_ALPHABET[(bytes[i] as number) % 32];
+  }
+  return out;
+}
+
+/**
+ * A random string of `length` characters from {@link BASE32_ALPHABET}, e.g. for user codes.
+ * @param length - number of characters (one random byte each)
+ * @param dashEvery - put a `-` between groups of this many characters
+ * @throws CrossauthError `ValueError` for a negative or non-integer length
+ */
+export function randomBase32(length: number, dashEvery?: number): string {
+  checkLength(length);
+  return base32FromBytes(randomBytes(length), dashEvery);
+}
+
+/** A random RFC 4122 version 4 UUID (36 characters with dashes). */
+export function uuid(): string {
+  return randomUUID();
+}

@@ -1,0 +1,7 @@
+/**
+ * `@crossauth/backend`: framework-independent Node.js code of Crossauth — crypto, configuration,
+ * and (as they land) storage, authenticators, sessions and endpoints.
+ * @packageDocumentation
+ */
+export * from "./config/index.js";
+export * from "./crypto/index.js";
