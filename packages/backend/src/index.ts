@@ -5,3 +5,4 @@
  */
 export * from "./config/index.js";
 export * from "./crypto/index.js";
+export * from "./storage/index.js";

@@ -137,8 +137,8 @@ export function encodePasswordHash(
 /**
  * Splits a stored password hash into its parts.
  * @param hash - the stored form
- * @throws CrossauthError `InvalidHash` unless there are seven well-formed fields;
- *   `UnsupportedAlgorithm` when field 0 is not `pbkdf2`
+ * @throws CrossauthError `InvalidHash` unless there are seven well-formed fields (the hash field must
+ *   be base64url of `keyLen` bytes); `UnsupportedAlgorithm` when field 0 is not `pbkdf2`
  */
 export function decodePasswordHash(hash: string): PasswordHash {
   const parts = typeof hash === "string" ? hash.split(":") : [];
@@ -161,6 +161,9 @@ export function decodePasswordHash(hash: string): PasswordHash {
   }
   if (digest === "" || salt === "" || hashedPassword === "") {
     throw new CrossauthError(ErrorCode.InvalidHash, "Password hash has an empty field");
+  }
+  if (base64urlToBytes(hashedPassword, ErrorCode.InvalidHash).length !== Number(keyLen)) {
+    throw new CrossauthError(ErrorCode.InvalidHash, "Password hash length does not match its key length");
   }
   return {
     hashedPassword,

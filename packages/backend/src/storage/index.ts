@@ -1,0 +1,12 @@
+/** Storage interfaces and the helpers every implementation shares. @module */
+export * from "./key-data.js";
+export { KeyStorage } from "./key-storage.js";
+export { OAuthAuthorizationStorage, type OAuthAuthorizationStorageOptions } from "./oauth-authorization-storage.js";
+export {
+  OAuthClientStorage,
+  type OAuthClientStorageOptions,
+  validateOAuthFlows,
+  validateRedirectUris,
+} from "./oauth-client-storage.js";
+export { checkUserState } from "./user-state-check.js";
+export { UserStorage, type UserStorageGetOptions, type UserStorageOptions } from "./user-storage.js";
