@@ -215,8 +215,9 @@ export class CrossauthLogger implements CrossauthLoggerInterface {
     }
     if (fields === null || typeof fields !== "object" || Array.isArray(fields))
       fields = { msg: String(output) };
-    const sanitized = sanitize(fields) as Record<string, unknown>;
-    return JSON.stringify({ level: logLevelNames[level], time: now.toISOString(), ...sanitized });
+    // `level` and `time` are the logger's own: a record cannot forge them.
+    const { level: _level, time: _time, ...rest } = sanitize(fields) as Record<string, unknown>;
+    return JSON.stringify({ level: logLevelNames[level], time: now.toISOString(), ...rest });
   }
 }
 

@@ -297,6 +297,9 @@ describe("CrossauthLogger.format", () => {
   });
 
   it("logs non-object JSON text and other values as msg", () => {
+    expect(CrossauthLogger.format(LogLevel.Info, { msg: "m", level: "DEBUG", time: "forged" }, FIXED)).toBe(
+      '{"level":"INFO","time":"2024-01-02T03:04:05.678Z","msg":"m"}',
+    );
     expect(CrossauthLogger.format(LogLevel.Warn, "42", FIXED)).toBe(
       '{"level":"WARN","time":"2024-01-02T03:04:05.678Z","msg":"42"}',
     );

@@ -1,7 +1,11 @@
 /** Storage interfaces and the helpers every implementation shares. @module */
 export * from "./key-data.js";
 export { KeyStorage } from "./key-storage.js";
-export { OAuthAuthorizationStorage, type OAuthAuthorizationStorageOptions } from "./oauth-authorization-storage.js";
+export * from "./memory/index.js";
+export {
+  OAuthAuthorizationStorage,
+  type OAuthAuthorizationStorageOptions,
+} from "./oauth-authorization-storage.js";
 export {
   OAuthClientStorage,
   type OAuthClientStorageOptions,

@@ -64,7 +64,11 @@ export abstract class KeyStorage {
    * Deletes the keys of a user (or anonymous keys when `userid` is null) whose value starts with
    * `prefix`, except the one whose value is `exceptKey`.
    */
-  abstract deleteAllForUser(userid: string | number | null, prefix: string, exceptKey?: string): Promise<void>;
+  abstract deleteAllForUser(
+    userid: string | number | null,
+    prefix: string,
+    exceptKey?: string,
+  ): Promise<void>;
 
   /**
    * Returns every key of a user; with `null` or no argument, every anonymous key.

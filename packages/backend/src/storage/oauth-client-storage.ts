@@ -2,7 +2,13 @@
  * `OAuthClientStorage`: registered OAuth clients with their redirect URIs and allowed flows.
  * @module
  */
-import { CrossauthError, ErrorCode, type OAuthClient, OAuthFlows, type PartialOAuthClient } from "@crossauth/common";
+import {
+  CrossauthError,
+  ErrorCode,
+  type OAuthClient,
+  OAuthFlows,
+  type PartialOAuthClient,
+} from "@crossauth/common";
 
 /** Options of every {@link OAuthClientStorage} (none yet; storages add their own). */
 export type OAuthClientStorageOptions = Record<string, never>;

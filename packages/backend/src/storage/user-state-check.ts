@@ -21,7 +21,8 @@ export function checkUserState(user: User, options: UserStorageGetOptions = {}):
   const state = user.state;
   if (state === UserState.active) return;
   const emailPending =
-    state === UserState.awaitingEmailVerification || state === UserState.awaitingTwoFactorSetupAndEmailVerification;
+    state === UserState.awaitingEmailVerification ||
+    state === UserState.awaitingTwoFactorSetupAndEmailVerification;
   if (!options.skipActiveCheck && state !== UserState.awaitingEmailVerification) {
     switch (state) {
       case UserState.awaitingTwoFactorSetup:

@@ -72,7 +72,10 @@ export abstract class UserStorage {
    * @param value - text to normalize
    */
   static normalize(value: string): string {
-    return value.normalize("NFD").replace(/\p{Mn}/gu, "").toLowerCase();
+    return value
+      .normalize("NFD")
+      .replace(/\p{Mn}/gu, "")
+      .toLowerCase();
   }
 
   /**
@@ -97,7 +100,11 @@ export abstract class UserStorage {
    * Finds a user by any field, matched exactly (no normalization).
    * @throws CrossauthError `UserNotExist`, a state error or `Connection`
    */
-  abstract getUserBy(field: string, value: string | number, options?: UserStorageGetOptions): Promise<UserAndSecrets>;
+  abstract getUserBy(
+    field: string,
+    value: string | number,
+    options?: UserStorageGetOptions,
+  ): Promise<UserAndSecrets>;
 
   /**
    * Creates a user and its secrets; fills in the normalized columns.

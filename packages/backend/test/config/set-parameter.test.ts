@@ -1,7 +1,7 @@
 import { attrName, ENV_PREFIX, getOption, hasOption, ParamType, setParameter } from "@crossauth/backend";
 import { CrossauthError, ErrorCode } from "@crossauth/common";
 import { afterEach, describe, expect, it } from "vitest";
-import { expectCrossauthError } from "../expect-crossauth-error.js";
+import { expectCrossauthError } from "../helpers/expect-crossauth-error.js";
 
 /** Environment variables set by the current test (full names), deleted after it. */
 const setVariables: string[] = [];

@@ -26,7 +26,7 @@ import {
 } from "@crossauth/backend";
 import { ErrorCode } from "@crossauth/common";
 import { describe, expect, it } from "vitest";
-import { expectCrossauthError } from "../expect-crossauth-error.js";
+import { expectCrossauthError } from "../helpers/expect-crossauth-error.js";
 
 const B64U = /^[A-Za-z0-9_-]+$/;
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

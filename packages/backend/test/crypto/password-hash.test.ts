@@ -9,7 +9,7 @@ import {
 } from "@crossauth/backend";
 import { ErrorCode } from "@crossauth/common";
 import { describe, expect, it } from "vitest";
-import { expectCrossauthError, expectCrossauthRejection } from "../expect-crossauth-error.js";
+import { expectCrossauthError, expectCrossauthRejection } from "../helpers/expect-crossauth-error.js";
 
 const SALT = "ABCDEFGHIJKLMNOPQRSTUV";
 const HASH = "pyk0wDckb4Fyt-G9RC4UgTKpHdoJW1prfTWh2jPgDbA";

@@ -15,7 +15,7 @@ import {
 import { CrossauthError, ErrorCode } from "@crossauth/common";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { expectCrossauthError, thrownBy } from "../expect-crossauth-error.js";
+import { expectCrossauthError, thrownBy } from "../helpers/expect-crossauth-error.js";
 
 const b64u = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64url");
 /** Characters a tamperer might substitute: the base64url alphabet, the separator and padding. */

@@ -6,7 +6,7 @@ import { CrossauthError, ErrorCode, type OAuthClient, type PartialOAuthClient } 
 import { randomValue } from "../../crypto/index.js";
 import { OAuthClientStorage, validateOAuthFlows, validateRedirectUris } from "../oauth-client-storage.js";
 import type { InMemoryOAuthAuthorizationStorage } from "./in-memory-oauth-authorization-storage.js";
-import { assignDefined, deepCopy, idKey, page } from "./memory-helpers.js";
+import { assignDefined, compareText, deepCopy, idKey, page } from "./memory-helpers.js";
 
 /** Options of {@link InMemoryOAuthClientStorage}. */
 export interface InMemoryOAuthClientStorageOptions {
@@ -47,7 +47,7 @@ export class InMemoryOAuthClientStorage extends OAuthClientStorage {
   /** Clients ordered by name then id: all (`userid` undefined), unowned (`null`) or that user's. */
   async getClients(skip?: number, take?: number, userid?: string | number | null): Promise<OAuthClient[]> {
     const sorted = this.select(userid).sort(
-      (a, b) => compare(a.client_name, b.client_name) || compare(a.client_id, b.client_id),
+      (a, b) => compareText(a.client_name, b.client_name) || compareText(a.client_id, b.client_id),
     );
     return page(sorted, skip, take);
   }
@@ -119,7 +119,9 @@ export class InMemoryOAuthClientStorage extends OAuthClientStorage {
   private select(userid: string | number | null | undefined): OAuthClient[] {
     const all = [...this.clients.values()];
     const owner = idKey(userid);
-    return (userid === undefined ? all : all.filter((c) => idKey(c.userid) === owner)).map((c) => deepCopy(c));
+    return (userid === undefined ? all : all.filter((c) => idKey(c.userid) === owner)).map((c) =>
+      deepCopy(c),
+    );
   }
 
   /** Validates a client about to be stored and dedupes its URIs and flows. */
@@ -133,8 +135,15 @@ export class InMemoryOAuthClientStorage extends OAuthClientStorage {
     validateRedirectUris(client.redirect_uri);
     const owner = idKey(client.userid);
     for (const other of this.clients.values()) {
-      if (other.client_id !== client.client_id && other.client_name === client.client_name && idKey(other.userid) === owner) {
-        throw new CrossauthError(ErrorCode.ClientExists, "A client with this name already exists for this owner");
+      if (
+        other.client_id !== client.client_id &&
+        other.client_name === client.client_name &&
+        idKey(other.userid) === owner
+      ) {
+        throw new CrossauthError(
+          ErrorCode.ClientExists,
+          "A client with this name already exists for this owner",
+        );
       }
     }
   }
@@ -145,8 +154,4 @@ function uniqueList(list: unknown): string[] {
   if (list === null || list === undefined) return [];
   if (!Array.isArray(list)) throw new CrossauthError(ErrorCode.BadRequest, "Expected a list");
   return [...new Set(list as string[])];
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -18,7 +18,7 @@ import { UserStorage, type UserStorageGetOptions, type UserStorageOptions } from
 import type { InMemoryKeyStorage } from "./in-memory-key-storage.js";
 import type { InMemoryOAuthAuthorizationStorage } from "./in-memory-oauth-authorization-storage.js";
 import type { InMemoryOAuthClientStorage } from "./in-memory-oauth-client-storage.js";
-import { assignDefined, deepCopy, fieldMatches } from "./memory-helpers.js";
+import { assignDefined, compareText, deepCopy, fieldMatches, page } from "./memory-helpers.js";
 
 /** Options of {@link InMemoryUserStorage}: the base options plus storages cleaned up on user deletion. */
 export interface InMemoryUserStorageOptions extends UserStorageOptions {
@@ -58,7 +58,10 @@ export class InMemoryUserStorage extends UserStorage {
   /** email_normalized → id */
   private readonly byEmail = new Map<string, number>();
   private nextId = 1;
-  private readonly linked: Pick<InMemoryUserStorageOptions, "keyStorage" | "authorizationStorage" | "clientStorage">;
+  private readonly linked: Pick<
+    InMemoryUserStorageOptions,
+    "keyStorage" | "authorizationStorage" | "clientStorage"
+  >;
 
   /**
    * @param options - see {@link InMemoryUserStorageOptions}
@@ -104,12 +107,18 @@ export class InMemoryUserStorage extends UserStorage {
    * Finds the first user (by id) whose `field` equals `value` exactly.
    * @throws CrossauthError `BadRequest` for a field no user has, `UserNotExist` or a state error
    */
-  async getUserBy(field: string, value: string | number, options?: UserStorageGetOptions): Promise<UserAndSecrets> {
+  async getUserBy(
+    field: string,
+    value: string | number,
+    options?: UserStorageGetOptions,
+  ): Promise<UserAndSecrets> {
     const users = [...this.users.values()];
     if (!standardFields.includes(field) && !users.some((u) => Object.hasOwn(u, field))) {
       throw new CrossauthError(ErrorCode.BadRequest, "Unknown user field");
     }
-    const match = users.find((u) => u[field] !== null && u[field] !== undefined && fieldMatches(u[field], value));
+    const match = users.find(
+      (u) => u[field] !== null && u[field] !== undefined && fieldMatches(u[field], value),
+    );
     return this.found(match === undefined ? undefined : Number(match.id), options);
   }
 
@@ -119,7 +128,7 @@ export class InMemoryUserStorage extends UserStorage {
    *   username or email, `DataFormat` for an unstorable field
    */
   async createUser(user: UserInputFields, secrets?: UserSecretsInputFields): Promise<User> {
-    const stored: User = { state: "active", factor1: "localpassword", factor2: "", id: 0 };
+    const stored: User = { id: 0, username: "", state: "active", factor1: "localpassword", factor2: "" };
     assignDefined(stored, deepCopy(user), derivedFields);
     stored.admin = Boolean(stored.admin);
     this.normalizeColumns(stored, undefined);
@@ -164,14 +173,12 @@ export class InMemoryUserStorage extends UserStorage {
 
   /** Copies of the users ordered by normalized username (ties by id). */
   async getUsers(skip?: number, take?: number): Promise<User[]> {
-    const sorted = [...this.users.values()].sort((a, b) => {
-      const na = String(a.username_normalized);
-      const nb = String(b.username_normalized);
-      return na < nb ? -1 : na > nb ? 1 : Number(a.id) - Number(b.id);
-    });
-    const start = skip && skip > 0 ? skip : 0;
-    const end = take === undefined || take === null ? undefined : start + Math.max(take, 0);
-    return sorted.slice(start, end).map((u) => deepCopy(u));
+    const sorted = [...this.users.values()].sort(
+      (a, b) =>
+        compareText(String(a.username_normalized), String(b.username_normalized)) ||
+        Number(a.id) - Number(b.id),
+    );
+    return page(sorted, skip, take).map((u) => deepCopy(u));
   }
 
   /** Empties the storage (the linked storages are left alone) and restarts ids at 1. */

@@ -40,6 +40,15 @@ export function fieldMatches(stored: unknown, wanted: unknown): boolean {
 }
 
 /**
+ * Orders text by UTF-16 code units (as `Array.prototype.sort` does), for sort comparators.
+ * @param a - first text
+ * @param b - second text
+ */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
  * The slice of an ordered list selected by `skip` and `take` (both optional).
  * @param items - the ordered items
  * @param skip - number to skip
@@ -47,7 +56,9 @@ export function fieldMatches(stored: unknown, wanted: unknown): boolean {
  */
 export function page<T>(items: T[], skip?: number, take?: number): T[] {
   const start = skip && skip > 0 ? skip : 0;
-  return take === undefined || take === null ? items.slice(start) : items.slice(start, start + Math.max(take, 0));
+  return take === undefined || take === null
+    ? items.slice(start)
+    : items.slice(start, start + Math.max(take, 0));
 }
 
 /**

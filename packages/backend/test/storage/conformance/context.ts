@@ -1,8 +1,7 @@
 /**
  * Shared state of one conformance run: the fixture, reset before every test.
  */
-import { CrossauthError, type ErrorCode } from "@crossauth/common";
-import { afterAll, beforeAll, beforeEach, expect } from "vitest";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import type { FixtureFactory, StorageFixture } from "./fixture.js";
 
 /** Holds the fixture of the running suite. */
@@ -33,22 +32,8 @@ export function useFixture(factory: FixtureFactory): SuiteContext {
   };
 }
 
-/**
- * Awaits `promise` and asserts it rejects with a CrossauthError of `code`.
- * @returns the error, for further checks
- */
-export async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<CrossauthError> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, "expected a rejection").toBeInstanceOf(CrossauthError);
-  const error = caught as CrossauthError;
-  expect(error.codeName).toBe(new CrossauthError(code).codeName);
-  return error;
-}
+/** Asserts a promise rejects with a CrossauthError of a code (alias used by the suite). */
+export { expectCrossauthRejection as expectCode } from "../../helpers/expect-crossauth-error.js";
 
 /** Strings full of SQL and LIKE metacharacters. */
 export const nastyStrings = [
