@@ -6,3 +6,5 @@
 export * from "./config/index.js";
 export * from "./crypto/index.js";
 export * from "./storage/index.js";
+export * from "./authenticators/index.js";
+export * from "./session/index.js";

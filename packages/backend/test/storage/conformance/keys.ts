@@ -53,6 +53,12 @@ export function keyStorageTests(ctx: SuiteContext): void {
         expect(key.name).toBe("deploy bot");
       });
 
+      it("accepts lastactive among the extra fields of a new key", async () => {
+        const lastactive = new Date(1_700_000_000_999);
+        await keys().saveKey(null, "s:active", created, expires, "{}", { lastactive });
+        expect((await keys().getKey("s:active")).lastactive?.getTime()).toBe(lastactive.getTime());
+      });
+
       it("throws InvalidKey for a missing key and KeyExists for a duplicate", async () => {
         await expectCode(keys().getKey("s:missing"), ErrorCode.InvalidKey);
         await keys().saveKey(null, "s:dup", created);

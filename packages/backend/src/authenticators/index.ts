@@ -1,0 +1,2 @@
+/** Authenticators: the factors users log in with. @module */
+export * from "./authenticator.js";
