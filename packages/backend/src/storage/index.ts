@@ -12,5 +12,6 @@ export {
   validateOAuthFlows,
   validateRedirectUris,
 } from "./oauth-client-storage.js";
+export * from "./redis/index.js";
 export { checkUserState } from "./user-state-check.js";
 export { UserStorage, type UserStorageGetOptions, type UserStorageOptions } from "./user-storage.js";
