@@ -111,7 +111,10 @@ export abstract class Authenticator {
   /** Starts setting the factor up for a user; undefined when there is nothing to set up. */
   abstract prepareConfiguration(user: UserInputFields): Promise<PrepareConfigurationResult | undefined>;
   /** Resumes an interrupted set-up from the session; undefined when there is nothing to resume. */
-  abstract reprepareConfiguration(username: string, sessionKey: Key): Promise<ReprepareConfigurationResult | undefined>;
+  abstract reprepareConfiguration(
+    username: string,
+    sessionKey: Key,
+  ): Promise<ReprepareConfigurationResult | undefined>;
   /** OAuth password-MFA type. */
   abstract mfaType(): MfaType;
   /** OAuth password-MFA channel. */

@@ -3,7 +3,7 @@
  * @module
  */
 import type { Key, KeyDataEntry, PartialKey } from "@crossauth/common";
-import { decodeKeyData, encodeKeyData } from "./key-data.js";
+import { decodeKeyData, deleteKeyDataField, encodeKeyData, setKeyDataField } from "./key-data.js";
 
 /**
  * Base class of key storages. Keys are identified by their stored `value` (prefix + hash).
@@ -55,6 +55,14 @@ export abstract class KeyStorage {
   abstract deleteKey(value: string): Promise<void>;
 
   /**
+   * Atomically deletes a key and returns it: of several concurrent calls for one value, exactly one
+   * gets the key. This is how single-use tokens are spent.
+   * @param value - the stored value
+   * @throws CrossauthError `InvalidKey` when absent (or already consumed)
+   */
+  abstract consumeKey(value: string): Promise<Key>;
+
+  /**
    * Deletes every key matching all defined fields of `key` (`null` matches null).
    * @param key - fields to match, e.g. `{userid: 1, name: "ci"}`
    */
@@ -89,20 +97,37 @@ export abstract class KeyStorage {
    * @throws CrossauthError `InvalidKey` when the key is absent, `BadRequest` for a missing parent,
    *   `DataFormat` when the stored data is not a JSON object
    */
-  abstract updateData(keyName: string, dataName: string, value: unknown): Promise<void>;
+  updateData(keyName: string, dataName: string, value: unknown): Promise<void> {
+    return this.editData(keyName, (data) => setKeyDataField(data, dataName, value));
+  }
 
   /**
    * Atomically sets several fields of the key's JSON data, all or none.
    * @throws CrossauthError as {@link KeyStorage.updateData}
    */
-  abstract updateManyData(keyName: string, dataArray: KeyDataEntry[]): Promise<void>;
+  updateManyData(keyName: string, dataArray: KeyDataEntry[]): Promise<void> {
+    return this.editData(keyName, (data) => {
+      for (const entry of dataArray) setKeyDataField(data, entry.dataName, entry.value);
+    });
+  }
 
   /**
    * Atomically deletes one field of the key's JSON data (no error when the field is absent).
    * @throws CrossauthError `InvalidKey` when the key is absent, `BadRequest` for a missing parent,
    *   `DataFormat` when the stored data is not a JSON object
    */
-  abstract deleteData(keyName: string, dataName: string): Promise<void>;
+  deleteData(keyName: string, dataName: string): Promise<void> {
+    return this.editData(keyName, (data) => deleteKeyDataField(data, dataName));
+  }
+
+  /**
+   * The one primitive behind the data methods: an atomic read-modify-write of a key's decoded JSON
+   * data. `edit` changes the object in place and may throw (nothing is then written). Concurrent
+   * edits of one key must all survive.
+   * @throws CrossauthError `InvalidKey` when the key is absent, `DataFormat` when its data is not a
+   *   JSON object or the result cannot be encoded, and whatever `edit` throws
+   */
+  protected abstract editData(keyName: string, edit: (data: Record<string, unknown>) => void): Promise<void>;
 
   /**
    * Deletes every key whose `expires` is at or before `now`.

@@ -10,6 +10,18 @@ import {
   type PartialOAuthClient,
 } from "@crossauth/common";
 
+/** A client to create: as {@link OAuthClient}, with the id optional (generated when absent). */
+export interface NewOAuthClient {
+  client_id?: string;
+  client_name: string;
+  confidential: boolean;
+  client_secret?: string | null;
+  redirect_uri: string[];
+  valid_flow: string[];
+  userid?: string | number | null;
+  [field: string]: unknown;
+}
+
 /** Options of every {@link OAuthClientStorage} (none yet; storages add their own). */
 export type OAuthClientStorageOptions = Record<string, never>;
 
@@ -76,7 +88,7 @@ export abstract class OAuthClientStorage {
    * @throws CrossauthError `InvalidOAuthFlow`, `InvalidRedirectUri`, `ClientExists` for a duplicate
    *   id or a duplicate name for the same owner (including no owner)
    */
-  abstract createClient(client: OAuthClient): Promise<OAuthClient>;
+  abstract createClient(client: NewOAuthClient): Promise<OAuthClient>;
 
   /**
    * Updates the given fields of client `client.client_id`; `redirect_uri` and `valid_flow`, when

@@ -2,8 +2,8 @@
  * `InMemoryKeyStorage`: keys held in a `Map` (tests, demos).
  * @module
  */
-import { CrossauthError, ErrorCode, type Key, type KeyDataEntry, type PartialKey } from "@crossauth/common";
-import { decodeKeyData, deleteKeyDataField, encodeKeyData, setKeyDataField } from "../key-data.js";
+import { CrossauthError, ErrorCode, type Key, type PartialKey } from "@crossauth/common";
+import { decodeKeyData, encodeKeyData } from "../key-data.js";
 import { KeyStorage } from "../key-storage.js";
 import { assignDefined, deepCopy, fieldMatches, idKey } from "./memory-helpers.js";
 
@@ -54,6 +54,17 @@ export class InMemoryKeyStorage extends KeyStorage {
     this.keys.delete(value);
   }
 
+  /**
+   * Deletes a key and returns it, atomically (no await between the read and the delete).
+   * @throws CrossauthError `InvalidKey` when absent
+   */
+  async consumeKey(value: string): Promise<Key> {
+    const key = this.keys.get(value);
+    if (!key) throw new CrossauthError(ErrorCode.InvalidKey, "Key not found");
+    this.keys.delete(value);
+    return deepCopy(key);
+  }
+
   /** Deletes every key matching all defined fields of `key`; an empty match deletes nothing. */
   async deleteMatching(key: PartialKey): Promise<void> {
     const wanted = Object.entries(key).filter(([, v]) => v !== undefined);
@@ -79,32 +90,6 @@ export class InMemoryKeyStorage extends KeyStorage {
    */
   async updateKey(key: PartialKey): Promise<void> {
     assignDefined(this.stored(key.value), deepCopy(key), ["value"]);
-  }
-
-  /**
-   * Sets one field of the key's JSON data (atomic).
-   * @throws CrossauthError `InvalidKey`, `BadRequest` for a missing parent, `DataFormat`
-   */
-  async updateData(keyName: string, dataName: string, value: unknown): Promise<void> {
-    this.editData(keyName, (data) => setKeyDataField(data, dataName, value));
-  }
-
-  /**
-   * Sets several fields of the key's JSON data, all or none (atomic).
-   * @throws CrossauthError `InvalidKey`, `BadRequest` for a missing parent, `DataFormat`
-   */
-  async updateManyData(keyName: string, dataArray: KeyDataEntry[]): Promise<void> {
-    this.editData(keyName, (data) => {
-      for (const entry of dataArray) setKeyDataField(data, entry.dataName, entry.value);
-    });
-  }
-
-  /**
-   * Deletes one field of the key's JSON data (atomic).
-   * @throws CrossauthError `InvalidKey`, `BadRequest` for a missing parent, `DataFormat`
-   */
-  async deleteData(keyName: string, dataName: string): Promise<void> {
-    this.editData(keyName, (data) => deleteKeyDataField(data, dataName));
   }
 
   /** Deletes every key with `expires` at or before `now`; returns how many. */
@@ -133,7 +118,10 @@ export class InMemoryKeyStorage extends KeyStorage {
   }
 
   /** Decodes, edits and re-encodes the data synchronously; a failing edit leaves it unchanged. */
-  private editData(keyName: string, edit: (data: Record<string, unknown>) => void): void {
+  protected override async editData(
+    keyName: string,
+    edit: (data: Record<string, unknown>) => void,
+  ): Promise<void> {
     const key = this.stored(keyName);
     const data = decodeKeyData(key.data);
     edit(data);

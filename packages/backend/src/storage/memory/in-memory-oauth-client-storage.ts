@@ -4,7 +4,12 @@
  */
 import { CrossauthError, ErrorCode, type OAuthClient, type PartialOAuthClient } from "@crossauth/common";
 import { randomValue } from "../../crypto/index.js";
-import { OAuthClientStorage, validateOAuthFlows, validateRedirectUris } from "../oauth-client-storage.js";
+import {
+  type NewOAuthClient,
+  OAuthClientStorage,
+  validateOAuthFlows,
+  validateRedirectUris,
+} from "../oauth-client-storage.js";
 import type { InMemoryOAuthAuthorizationStorage } from "./in-memory-oauth-authorization-storage.js";
 import { assignDefined, compareText, deepCopy, idKey, page } from "./memory-helpers.js";
 
@@ -57,7 +62,7 @@ export class InMemoryOAuthClientStorage extends OAuthClientStorage {
    * @throws CrossauthError `InvalidOAuthFlow`, `InvalidRedirectUri`, `ClientExists`, `BadRequest` for a
    *   missing name
    */
-  async createClient(client: OAuthClient): Promise<OAuthClient> {
+  async createClient(client: NewOAuthClient): Promise<OAuthClient> {
     const clientId = client.client_id || randomValue(16);
     const stored: OAuthClient = deepCopy({
       ...client,

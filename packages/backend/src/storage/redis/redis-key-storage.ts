@@ -2,9 +2,9 @@
  * `RedisKeyStorage`: sessions, tokens and API keys in Redis, shared by every instance of an application.
  * @module
  */
-import { CrossauthError, ErrorCode, type Key, type KeyDataEntry, type PartialKey } from "@crossauth/common";
+import { CrossauthError, ErrorCode, type Key, type PartialKey } from "@crossauth/common";
 import type { Redis } from "ioredis";
-import { decodeKeyData, deleteKeyDataField, encodeKeyData, setKeyDataField } from "../key-data.js";
+import { decodeKeyData, encodeKeyData } from "../key-data.js";
 import { KeyStorage } from "../key-storage.js";
 import { OptimisticRetry, RETRY } from "./optimistic-retry.js";
 import { redisError } from "./redis-error.js";
@@ -134,6 +134,21 @@ export class RedisKeyStorage extends KeyStorage {
   }
 
   /**
+   * Deletes a key and returns it: the delete is a compare-and-set, so of concurrent consumers (in any
+   * instance) exactly one gets the key.
+   * @throws CrossauthError `InvalidKey` when absent or consumed by another caller; `Connection`
+   */
+  async consumeKey(value: string): Promise<Key> {
+    return this.guard(async () => {
+      const key = await this.getKey(value);
+      if (!(await this.removeIf(value, [], () => true))) {
+        throw new CrossauthError(ErrorCode.InvalidKey, "Key not found");
+      }
+      return key;
+    });
+  }
+
+  /**
    * Deletes every key matching all defined fields of `key` (`null` matches null or absent); an empty
    * match deletes nothing. Without `value` or `userid` it SCANs the namespace.
    * @throws CrossauthError `Connection` when Redis is unreachable
@@ -231,33 +246,6 @@ export class RedisKeyStorage extends KeyStorage {
         return result;
       });
     });
-  }
-
-  /**
-   * Atomically sets one field (dotted path) of the key's JSON data; `undefined` deletes it.
-   * @throws CrossauthError `InvalidKey` when the key is absent, `BadRequest` for a missing parent,
-   *   `DataFormat` for undecodable stored data, `Connection` when Redis is unreachable
-   */
-  async updateData(keyName: string, dataName: string, value: unknown): Promise<void> {
-    return this.editData(keyName, (data) => setKeyDataField(data, dataName, value));
-  }
-
-  /**
-   * Atomically sets several fields of the key's JSON data, all or none.
-   * @throws CrossauthError as {@link RedisKeyStorage.updateData}
-   */
-  async updateManyData(keyName: string, dataArray: KeyDataEntry[]): Promise<void> {
-    return this.editData(keyName, (data) => {
-      for (const entry of dataArray) setKeyDataField(data, entry.dataName, entry.value);
-    });
-  }
-
-  /**
-   * Atomically deletes one field of the key's JSON data (no error when the field is absent).
-   * @throws CrossauthError as {@link RedisKeyStorage.updateData}
-   */
-  async deleteData(keyName: string, dataName: string): Promise<void> {
-    return this.editData(keyName, (data) => deleteKeyDataField(data, dataName));
   }
 
   /**
@@ -362,7 +350,10 @@ export class RedisKeyStorage extends KeyStorage {
   }
 
   /** Atomic read-modify-write of a key's JSON data with the shared `key-data` helpers. */
-  private editData(keyName: string, edit: (data: Record<string, unknown>) => void): Promise<void> {
+  protected override async editData(
+    keyName: string,
+    edit: (data: Record<string, unknown>) => void,
+  ): Promise<void> {
     return this.guard(async () => {
       const result = await this.retry.run(keyName, async () => {
         const [userid, raw] = await this.redis.hmget(this.hashKey(keyName), "userid", "data");

@@ -201,6 +201,27 @@ export function keyStorageTests(ctx: SuiteContext): void {
         await keys().deleteKey("s:gone");
       });
 
+      it("consumes a key exactly once, even under concurrency", async () => {
+        const [uid] = await owners(ctx);
+        await keys().saveKey(uid, "p:once", created, expires, '{"a":1}');
+        const key = await keys().consumeKey("p:once");
+        expect(key.value).toBe("p:once");
+        expect(String(key.userid)).toBe(String(uid));
+        expect(key.expires?.getTime()).toBe(expires.getTime());
+        expect(JSON.parse(key.data ?? "")).toEqual({ a: 1 });
+        await expectCode(keys().getKey("p:once"), ErrorCode.InvalidKey);
+        await expectCode(keys().consumeKey("p:once"), ErrorCode.InvalidKey);
+
+        await keys().saveKey(uid, "p:race", created, expires);
+        const results = await Promise.allSettled(
+          Array.from({ length: 20 }, () => keys().consumeKey("p:race")),
+        );
+        expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+        for (const r of results) {
+          if (r.status === "rejected") expect((r.reason as CrossauthError).code).toBe(ErrorCode.InvalidKey);
+        }
+      });
+
       it("lists a user's keys and anonymous keys", async () => {
         const [u1, u2] = await owners(ctx);
         await keys().saveKey(u1, "s:u1a", created);

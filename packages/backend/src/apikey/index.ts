@@ -1,0 +1,2 @@
+/** API keys. @module */
+export * from "./api-key-manager.js";
