@@ -9,5 +9,6 @@ export * from "./authenticators/index.js";
 export * from "./config/index.js";
 export * from "./crypto/index.js";
 export * from "./email/index.js";
+export * from "./endpoints/index.js";
 export * from "./session/index.js";
 export * from "./storage/index.js";
