@@ -8,10 +8,11 @@ export default defineConfig({
     alias: {
       "@crossauth/common": src("common"),
       "@crossauth/backend": src("backend"),
+      "@crossauth/fastify": src("fastify"),
     },
   },
   test: {
-    include: ["packages/*/test/**/*.test.ts"],
+    include: ["packages/*/test/**/*.test.ts", "apps/*/test/**/*.test.ts", "test/e2e/**/*.test.ts"],
     testTimeout: 30_000,
   },
 });
