@@ -91,30 +91,52 @@ export abstract class Authenticator {
     repeatParams?: AuthenticationParameters,
   ): Promise<UserSecretsInputFields>;
 
-  /** Creates and delivers a one-time secret (e.g. emails a code); returns what to keep in the session. */
-  abstract createOneTimeSecrets(user: User): Promise<UserSecretsInputFields>;
+  /**
+   * Creates and delivers a one-time secret (e.g. emails a code); returns what to keep in the session.
+   * Default: nothing to deliver, `{}`.
+   */
+  async createOneTimeSecrets(_user: User): Promise<UserSecretsInputFields> {
+    return {};
+  }
+
+  /** What users of this factor may do; each subclass declares its own. */
+  protected abstract readonly capabilityFlags: AuthenticatorCapabilities;
 
   /** Whether users may be created with this factor. */
-  abstract canCreateUser(): boolean;
+  canCreateUser(): boolean {
+    return this.capabilityFlags.canCreateUser;
+  }
   /** Whether users may change this factor's secrets. */
-  abstract canUpdateSecrets(): boolean;
+  canUpdateSecrets(): boolean {
+    return this.capabilityFlags.canUpdateSecrets;
+  }
   /** Whether users of this factor may update their details. */
-  abstract canUpdateUser(): boolean;
+  canUpdateUser(): boolean {
+    return this.capabilityFlags.canUpdateUser;
+  }
   /** Names of the persistent secrets this factor stores (e.g. `["password"]`). */
   abstract secretNames(): string[];
   /** Names of the transient secrets users supply (e.g. `["otp"]`). */
   abstract transientSecretNames(): string[];
-  /** Checks secrets against local rules; returns one message per failed rule (empty when fine). */
-  abstract validateSecrets(params: AuthenticationParameters): string[];
-  /** Whether signing up with this factor proves the email address (so verification can be skipped). */
-  abstract skipEmailVerificationOnSignup(): boolean;
-  /** Starts setting the factor up for a user; undefined when there is nothing to set up. */
-  abstract prepareConfiguration(user: UserInputFields): Promise<PrepareConfigurationResult | undefined>;
-  /** Resumes an interrupted set-up from the session; undefined when there is nothing to resume. */
-  abstract reprepareConfiguration(
-    username: string,
-    sessionKey: Key,
-  ): Promise<ReprepareConfigurationResult | undefined>;
+  /** Checks secrets against local rules; one message per failed rule. Default: no rules, `[]`. */
+  validateSecrets(_params: AuthenticationParameters): string[] {
+    return [];
+  }
+  /** Whether signing up with this factor proves the email address. Default false. */
+  skipEmailVerificationOnSignup(): boolean {
+    return false;
+  }
+  /** Starts setting the factor up for a user. Default: nothing to set up, undefined. */
+  async prepareConfiguration(_user: UserInputFields): Promise<PrepareConfigurationResult | undefined> {
+    return undefined;
+  }
+  /** Resumes an interrupted set-up from the session. Default: nothing to resume, undefined. */
+  async reprepareConfiguration(
+    _username: string,
+    _sessionKey: Key,
+  ): Promise<ReprepareConfigurationResult | undefined> {
+    return undefined;
+  }
   /** OAuth password-MFA type. */
   abstract mfaType(): MfaType;
   /** OAuth password-MFA channel. */
@@ -127,11 +149,7 @@ export abstract class Authenticator {
 
   /** The three capability flags together. */
   capabilities(): AuthenticatorCapabilities {
-    return {
-      canCreateUser: this.canCreateUser(),
-      canUpdateSecrets: this.canUpdateSecrets(),
-      canUpdateUser: this.canUpdateUser(),
-    };
+    return { ...this.capabilityFlags };
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Key, User, UserInputFields, UserSecretsInputFields } from "@crossauth/common";
 import type {
+  AuthenticatorCapabilities,
   MfaChannel,
   PrepareConfigurationResult,
   ReprepareConfigurationResult,
@@ -29,6 +30,12 @@ export type DummyFactor2AuthenticatorOptions = OneTimeCodeAuthenticatorOptions;
  * {@link OneTimeCodeAuthenticator}.
  */
 export class DummyFactor2Authenticator extends OneTimeCodeAuthenticator {
+  /** What users of this factor may do (see {@link Authenticator.capabilities}). */
+  protected readonly capabilityFlags: AuthenticatorCapabilities = {
+    canCreateUser: false,
+    canUpdateSecrets: false,
+    canUpdateUser: false,
+  };
   private readonly fixedCode: string;
 
   /**
@@ -54,7 +61,7 @@ export class DummyFactor2Authenticator extends OneTimeCodeAuthenticator {
    * @param _user - ignored
    * @returns `{otp, expiry}`, expiry 300 s from now in milliseconds since the epoch
    */
-  async createOneTimeSecrets(_user: User): Promise<UserSecretsInputFields> {
+  override async createOneTimeSecrets(_user: User): Promise<UserSecretsInputFields> {
     return this.newSecrets();
   }
 
@@ -63,7 +70,9 @@ export class DummyFactor2Authenticator extends OneTimeCodeAuthenticator {
    * @param user - the user; `factor2` defaults to this factor's name when the user has none
    * @returns userData `{username, factor2}`; sessionData the same plus `otp` and `expiry`
    */
-  async prepareConfiguration(user: UserInputFields): Promise<PrepareConfigurationResult | undefined> {
+  override async prepareConfiguration(
+    user: UserInputFields,
+  ): Promise<PrepareConfigurationResult | undefined> {
     const userData = { username: user.username, factor2: user.factor2 || this.factorName };
     return prepareWithCode(userData, this.newSecrets());
   }
@@ -76,7 +85,7 @@ export class DummyFactor2Authenticator extends OneTimeCodeAuthenticator {
    *   data; undefined when the session has no `2fa` data
    * @throws CrossauthError `DataFormat` when the session data is not a JSON object
    */
-  async reprepareConfiguration(
+  override async reprepareConfiguration(
     _username: string,
     sessionKey: Key,
   ): Promise<ReprepareConfigurationResult | undefined> {
@@ -85,18 +94,6 @@ export class DummyFactor2Authenticator extends OneTimeCodeAuthenticator {
     return reprepareWithCode(data, ["username", "factor2"], this.newSecrets());
   }
 
-  /** `false` */
-  canCreateUser(): boolean {
-    return false;
-  }
-  /** `false` */
-  canUpdateSecrets(): boolean {
-    return false;
-  }
-  /** `false` */
-  canUpdateUser(): boolean {
-    return false;
-  }
   /** `"email"`, as in the reference. */
   mfaChannel(): MfaChannel {
     return "email";

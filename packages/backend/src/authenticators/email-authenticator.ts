@@ -17,6 +17,7 @@ import { isEmailValid, validateEmail } from "../email/email-address.js";
 import { type EmailTemplateOptions, EmailTemplates } from "../email/email-templates.js";
 import { EmailTransport, type EmailTransportOptions } from "../email/email-transport.js";
 import type {
+  AuthenticatorCapabilities,
   MfaChannel,
   PrepareConfigurationResult,
   ReprepareConfigurationResult,
@@ -62,6 +63,12 @@ export interface EmailAuthenticatorOptions
  * package's `views/email/`, overridable with `views`) or by a `render` function.
  */
 export class EmailAuthenticator extends OneTimeCodeAuthenticator {
+  /** What users of this factor may do (see {@link Authenticator.capabilities}). */
+  protected readonly capabilityFlags: AuthenticatorCapabilities = {
+    canCreateUser: true,
+    canUpdateSecrets: false,
+    canUpdateUser: true,
+  };
   /** Text body template. */
   emailAuthenticatorTextBody = "email/emailauthenticationtextbody.njk";
   /** HTML body template. */
@@ -139,7 +146,7 @@ export class EmailAuthenticator extends OneTimeCodeAuthenticator {
    * @throws CrossauthError `InvalidEmail` when the address is invalid or rejected by the mail server;
    *   `Configuration` or `Connection` when the email cannot be sent (see {@link EmailTransport.send})
    */
-  async createOneTimeSecrets(user: User): Promise<UserSecretsInputFields> {
+  override async createOneTimeSecrets(user: User): Promise<UserSecretsInputFields> {
     const email = EmailAuthenticator.addressOf(user);
     return { ...(await this.sendCode(user.username, email)) };
   }
@@ -150,7 +157,7 @@ export class EmailAuthenticator extends OneTimeCodeAuthenticator {
    * @returns `userData` `{username, email, factor2}` and `sessionData` with the same plus `otp` and `expiry`
    * @throws CrossauthError as {@link EmailAuthenticator.createOneTimeSecrets}
    */
-  async prepareConfiguration(user: UserInputFields): Promise<PrepareConfigurationResult> {
+  override async prepareConfiguration(user: UserInputFields): Promise<PrepareConfigurationResult> {
     const email = EmailAuthenticator.addressOf(user);
     const secrets = await this.sendCode(user.username, email);
     return prepareWithCode({ username: user.username, email, factor2: this.factorName }, secrets);
@@ -165,7 +172,7 @@ export class EmailAuthenticator extends OneTimeCodeAuthenticator {
    * @throws CrossauthError `DataFormat` when the session data is not JSON; `InvalidEmail`,
    *   `Configuration` or `Connection` as {@link EmailAuthenticator.createOneTimeSecrets}
    */
-  async reprepareConfiguration(
+  override async reprepareConfiguration(
     _username: string,
     sessionKey: Key,
   ): Promise<ReprepareConfigurationResult | undefined> {
@@ -178,18 +185,6 @@ export class EmailAuthenticator extends OneTimeCodeAuthenticator {
     return reprepareWithCode(data, ["username", "email", "factor2"], secrets);
   }
 
-  /** `true`: users may sign up with this factor. */
-  canCreateUser(): boolean {
-    return true;
-  }
-  /** `false`: there are no persistent secrets to update. */
-  canUpdateSecrets(): boolean {
-    return false;
-  }
-  /** `true`: users of this factor may update their details. */
-  canUpdateUser(): boolean {
-    return true;
-  }
   /** `true`: receiving the code proves the address, so no separate verification email is needed. */
   override skipEmailVerificationOnSignup(): boolean {
     return true;

@@ -7,7 +7,6 @@ import {
   CrossauthLogger,
   ErrorCode,
   j,
-  type Key,
   type User,
   type UserInputFields,
   type UserSecretsInputFields,
@@ -17,9 +16,8 @@ import { LDAP_FACTOR1, type LdapUserStorage } from "../storage/ldap/ldap-user-st
 import {
   type AuthenticationOptions,
   type AuthenticationParameters,
+  type AuthenticatorCapabilities,
   PasswordAuthenticator,
-  type PrepareConfigurationResult,
-  type ReprepareConfigurationResult,
 } from "./authenticator.js";
 
 /** Options of {@link LdapAuthenticator}. */
@@ -42,6 +40,12 @@ export interface LdapAuthenticatorOptions extends AuthenticationOptions {
  * here. Passwords are managed in LDAP, so this factor stores and updates no secrets.
  */
 export class LdapAuthenticator extends PasswordAuthenticator {
+  /** What users of this factor may do (see {@link Authenticator.capabilities}). */
+  protected readonly capabilityFlags: AuthenticatorCapabilities = {
+    canCreateUser: true,
+    canUpdateSecrets: false,
+    canUpdateUser: true,
+  };
   /** Storage binding to LDAP and holding local user records. */
   readonly ldapStorage: LdapUserStorage;
   /** Whether first logins create the local user record. */
@@ -124,49 +128,6 @@ export class LdapAuthenticator extends PasswordAuthenticator {
     _repeatParams?: AuthenticationParameters,
   ): Promise<UserSecretsInputFields> {
     return {};
-  }
-
-  /** `{}`: there are no one-time secrets. */
-  async createOneTimeSecrets(_user: User): Promise<UserSecretsInputFields> {
-    return {};
-  }
-
-  /** `true`: users may be created with this factor (see {@link LdapUserStorage.createUser}). */
-  canCreateUser(): boolean {
-    return true;
-  }
-
-  /** `false`: passwords are changed in LDAP, not here. */
-  canUpdateSecrets(): boolean {
-    return false;
-  }
-
-  /** `true`: local user details may be updated. */
-  canUpdateUser(): boolean {
-    return true;
-  }
-
-  /** `[]`: LDAP enforces its own password rules. */
-  validateSecrets(_params: AuthenticationParameters): string[] {
-    return [];
-  }
-
-  /** `false`: LDAP says nothing about the email address. */
-  skipEmailVerificationOnSignup(): boolean {
-    return false;
-  }
-
-  /** `undefined`: nothing to set up. */
-  async prepareConfiguration(_user: UserInputFields): Promise<PrepareConfigurationResult | undefined> {
-    return undefined;
-  }
-
-  /** `undefined`: nothing to set up. */
-  async reprepareConfiguration(
-    _username: string,
-    _sessionKey: Key,
-  ): Promise<ReprepareConfigurationResult | undefined> {
-    return undefined;
   }
 
   /** `false`: a local record need not exist beforehand (see `ldapAutoCreateAccount`). */

@@ -8,7 +8,6 @@ import {
   CrossauthLogger,
   ErrorCode,
   j,
-  type User,
   type UserInputFields,
   type UserSecretsInputFields,
 } from "@crossauth/common";
@@ -27,9 +26,8 @@ import type { UserStorage } from "../storage/user-storage.js";
 import {
   type AuthenticationOptions,
   type AuthenticationParameters,
+  type AuthenticatorCapabilities,
   PasswordAuthenticator,
-  type PrepareConfigurationResult,
-  type ReprepareConfigurationResult,
 } from "./authenticator.js";
 import { constantTimeEqual } from "./one-time-code.js";
 
@@ -92,6 +90,12 @@ function configError(message: string): CrossauthError {
  * response time does not tell an attacker which usernames exist.
  */
 export class LocalPasswordAuthenticator extends PasswordAuthenticator {
+  /** What users of this factor may do (see {@link Authenticator.capabilities}). */
+  protected readonly capabilityFlags: AuthenticatorCapabilities = {
+    canCreateUser: true,
+    canUpdateSecrets: true,
+    canUpdateUser: true,
+  };
   /** Stored in place of a hash for users who have no password (e.g. OIDC users); never matches. */
   static readonly NoPassword = "********";
 
@@ -314,36 +318,7 @@ export class LocalPasswordAuthenticator extends PasswordAuthenticator {
    * @param params - `password` is checked
    * @returns one message per failed rule; empty when the password is acceptable
    */
-  validateSecrets(params: AuthenticationParameters): string[] {
+  override validateSecrets(params: AuthenticationParameters): string[] {
     return this.validatePasswordFn(params);
-  }
-
-  /** Nothing to create for this factor: returns `{}`. */
-  async createOneTimeSecrets(_user: User): Promise<UserSecretsInputFields> {
-    return {};
-  }
-  /** `true` */
-  canCreateUser(): boolean {
-    return true;
-  }
-  /** `true` */
-  canUpdateSecrets(): boolean {
-    return true;
-  }
-  /** `true` */
-  canUpdateUser(): boolean {
-    return true;
-  }
-  /** `false`: a password does not prove the email address. */
-  skipEmailVerificationOnSignup(): boolean {
-    return false;
-  }
-  /** Nothing to set up: returns undefined. */
-  async prepareConfiguration(_user: UserInputFields): Promise<PrepareConfigurationResult | undefined> {
-    return undefined;
-  }
-  /** Nothing to resume: returns undefined. */
-  async reprepareConfiguration(): Promise<ReprepareConfigurationResult | undefined> {
-    return undefined;
   }
 }

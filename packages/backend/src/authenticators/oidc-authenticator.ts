@@ -8,8 +8,6 @@ import {
   CrossauthLogger,
   ErrorCode,
   j,
-  type Key,
-  type User,
   type UserInputFields,
   type UserSecretsInputFields,
 } from "@crossauth/common";
@@ -17,10 +15,9 @@ import {
   type AuthenticationOptions,
   type AuthenticationParameters,
   Authenticator,
+  type AuthenticatorCapabilities,
   type MfaChannel,
   type MfaType,
-  type PrepareConfigurationResult,
-  type ReprepareConfigurationResult,
 } from "./authenticator.js";
 
 /** Options of {@link OidcAuthenticator}. */
@@ -38,6 +35,12 @@ export const OIDC_PASSWORD_REFUSED_MESSAGE =
  * provider, and keeps anyone from logging into them with a password.
  */
 export class OidcAuthenticator extends Authenticator {
+  /** What users of this factor may do (see {@link Authenticator.capabilities}). */
+  protected readonly capabilityFlags: AuthenticatorCapabilities = {
+    canCreateUser: true,
+    canUpdateSecrets: true,
+    canUpdateUser: true,
+  };
   /**
    * @param options - see {@link OidcAuthenticatorOptions}
    */
@@ -73,26 +76,6 @@ export class OidcAuthenticator extends Authenticator {
     return {};
   }
 
-  /** `{}`: there are no one-time secrets. */
-  async createOneTimeSecrets(_user: User): Promise<UserSecretsInputFields> {
-    return {};
-  }
-
-  /** `true`: users are created with this factor (by the OAuth client flow). */
-  canCreateUser(): boolean {
-    return true;
-  }
-
-  /** `true` (as in the reference); there are no secrets to update ({@link secretNames} is empty). */
-  canUpdateSecrets(): boolean {
-    return true;
-  }
-
-  /** `true`: local user details may be updated. */
-  canUpdateUser(): boolean {
-    return true;
-  }
-
   /** `[]`: no persistent secrets. */
   secretNames(): string[] {
     return [];
@@ -101,29 +84,6 @@ export class OidcAuthenticator extends Authenticator {
   /** `[]`: no transient secrets. */
   transientSecretNames(): string[] {
     return [];
-  }
-
-  /** `[]`: there is nothing to validate. */
-  validateSecrets(_params: AuthenticationParameters): string[] {
-    return [];
-  }
-
-  /** `false`: if email verification is enabled, it applies to these users too. */
-  skipEmailVerificationOnSignup(): boolean {
-    return false;
-  }
-
-  /** `undefined`: nothing to set up. */
-  async prepareConfiguration(_user: UserInputFields): Promise<PrepareConfigurationResult | undefined> {
-    return undefined;
-  }
-
-  /** `undefined`: nothing to set up. */
-  async reprepareConfiguration(
-    _username: string,
-    _sessionKey: Key,
-  ): Promise<ReprepareConfigurationResult | undefined> {
-    return undefined;
   }
 
   /** `"none"`: not an OAuth password-MFA factor. */

@@ -208,14 +208,6 @@ export abstract class OneTimeCodeAuthenticator extends Authenticator {
   transientSecretNames(): string[] {
     return ["otp"];
   }
-  /** Nothing to validate: `[]`. */
-  validateSecrets(_params: AuthenticationParameters): string[] {
-    return [];
-  }
-  /** `false`: receiving a code does not replace email verification at sign-up. */
-  skipEmailVerificationOnSignup(): boolean {
-    return false;
-  }
   /** `"oob"` */
   mfaType(): MfaType {
     return "oob";

@@ -15,6 +15,7 @@ import {
 import nunjucks from "nunjucks";
 import { ParamType, setParameter } from "../config/set-parameter.js";
 import type {
+  AuthenticatorCapabilities,
   MfaChannel,
   PrepareConfigurationResult,
   ReprepareConfigurationResult,
@@ -80,6 +81,12 @@ const PHONE_PATTERN = /^\+[1-9][0-9]{7,14}$/;
  * `render` function is given.
  */
 export abstract class SmsAuthenticator extends OneTimeCodeAuthenticator {
+  /** What users of this factor may do (see {@link Authenticator.capabilities}). */
+  protected readonly capabilityFlags: AuthenticatorCapabilities = {
+    canCreateUser: true,
+    canUpdateSecrets: false,
+    canUpdateUser: true,
+  };
   /** Sender of the messages. */
   smsAuthenticatorFrom = "";
   /** Seconds before a code expires. */
@@ -203,7 +210,7 @@ export abstract class SmsAuthenticator extends OneTimeCodeAuthenticator {
    * @returns `{otp, expiry}` with expiry in milliseconds since the epoch
    * @throws CrossauthError `InvalidPhoneNumber` when `user.phone` is absent or not E.164; sending errors
    */
-  async createOneTimeSecrets(user: User): Promise<UserSecretsInputFields> {
+  override async createOneTimeSecrets(user: User): Promise<UserSecretsInputFields> {
     return this.sendNewCode(user.phone, user.username);
   }
 
@@ -213,7 +220,9 @@ export abstract class SmsAuthenticator extends OneTimeCodeAuthenticator {
    * @returns userData `{username, phone, factor2}`; sessionData the same plus `otp` and `expiry`
    * @throws CrossauthError `InvalidPhoneNumber` when `user.phone` is absent or not E.164; sending errors
    */
-  async prepareConfiguration(user: UserInputFields): Promise<PrepareConfigurationResult | undefined> {
+  override async prepareConfiguration(
+    user: UserInputFields,
+  ): Promise<PrepareConfigurationResult | undefined> {
     const secrets = await this.sendNewCode(user.phone, user.username);
     const userData = { username: user.username, phone: user.phone, factor2: user.factor2 || this.factorName };
     return prepareWithCode(userData, secrets);
@@ -228,7 +237,7 @@ export abstract class SmsAuthenticator extends OneTimeCodeAuthenticator {
    * @throws CrossauthError `InvalidPhoneNumber` when the stored phone is not E.164; `DataFormat`
    *   when the session data is not a JSON object; sending errors
    */
-  async reprepareConfiguration(
+  override async reprepareConfiguration(
     username: string,
     sessionKey: Key,
   ): Promise<ReprepareConfigurationResult | undefined> {
@@ -239,18 +248,6 @@ export abstract class SmsAuthenticator extends OneTimeCodeAuthenticator {
     return reprepareWithCode(data, ["username", "phone", "factor2"], secrets);
   }
 
-  /** `true`: users may sign up with this factor. */
-  canCreateUser(): boolean {
-    return true;
-  }
-  /** `false`: there are no persistent secrets to update. */
-  canUpdateSecrets(): boolean {
-    return false;
-  }
-  /** `true` */
-  canUpdateUser(): boolean {
-    return true;
-  }
   /** `"sms"` */
   mfaChannel(): MfaChannel {
     return "sms";

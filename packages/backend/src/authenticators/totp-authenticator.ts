@@ -8,7 +8,6 @@ import {
   ErrorCode,
   j,
   type Key,
-  type User,
   type UserInputFields,
   type UserSecretsInputFields,
 } from "@crossauth/common";
@@ -19,6 +18,7 @@ import {
   type AuthenticationOptions,
   type AuthenticationParameters,
   Authenticator,
+  type AuthenticatorCapabilities,
   type MfaChannel,
   type MfaType,
   type PrepareConfigurationResult,
@@ -58,6 +58,12 @@ export interface TotpAuthenticatorOptions extends AuthenticationOptions {
  * {@link TotpReplayStore}, and codes of that step or earlier are refused.
  */
 export class TotpAuthenticator extends Authenticator {
+  /** What users of this factor may do (see {@link Authenticator.capabilities}). */
+  protected readonly capabilityFlags: AuthenticatorCapabilities = {
+    canCreateUser: true,
+    canUpdateSecrets: false,
+    canUpdateUser: true,
+  };
   /** Issuer shown in authenticator apps and put in the QR code. */
   readonly appName: string;
   private readonly now: () => number;
@@ -135,23 +141,6 @@ export class TotpAuthenticator extends Authenticator {
     return { totpsecret: createTotpSecret() };
   }
 
-  /** Nothing to send for this factor: returns `{}`. */
-  async createOneTimeSecrets(_user: User): Promise<UserSecretsInputFields> {
-    return {};
-  }
-
-  /** `true`: users may sign up with this factor. */
-  canCreateUser(): boolean {
-    return true;
-  }
-  /** `false`: the secret is replaced by setting the factor up again, not edited. */
-  canUpdateSecrets(): boolean {
-    return false;
-  }
-  /** `true`: users of this factor may update their details. */
-  canUpdateUser(): boolean {
-    return true;
-  }
   /** `["totpsecret"]` */
   secretNames(): string[] {
     return ["totpsecret"];
@@ -159,14 +148,6 @@ export class TotpAuthenticator extends Authenticator {
   /** `["otp"]` */
   transientSecretNames(): string[] {
     return ["otp"];
-  }
-  /** No local rules: returns `[]`. */
-  validateSecrets(_params: AuthenticationParameters): string[] {
-    return [];
-  }
-  /** `false`: an authenticator app does not prove the email address. */
-  skipEmailVerificationOnSignup(): boolean {
-    return false;
   }
   /** `"otp"` (OAuth password-MFA grant). */
   mfaType(): MfaType {
@@ -184,7 +165,7 @@ export class TotpAuthenticator extends Authenticator {
    *   and `sessionData` `{username, totpsecret, factor2}`; `factor2` is this factor's name (`totp`)
    * @throws CrossauthError `BadRequest` when the username is missing or too long for a QR code
    */
-  async prepareConfiguration(user: UserInputFields): Promise<PrepareConfigurationResult> {
+  override async prepareConfiguration(user: UserInputFields): Promise<PrepareConfigurationResult> {
     const username = user?.username;
     if (typeof username !== "string" || username.length === 0) {
       throw new CrossauthError(ErrorCode.BadRequest, "A username is needed to set up TOTP");
@@ -208,7 +189,10 @@ export class TotpAuthenticator extends Authenticator {
    * @throws CrossauthError `BadRequest` "No TOTP set-up in progress" when the session has no `2fa`
    *   data with a TOTP secret for this factor and user; `DataFormat` when the data is not JSON
    */
-  async reprepareConfiguration(username: string, sessionKey: Key): Promise<ReprepareConfigurationResult> {
+  override async reprepareConfiguration(
+    username: string,
+    sessionKey: Key,
+  ): Promise<ReprepareConfigurationResult> {
     const data = KeyStorage.decodeData(sessionKey.data);
     const twoFa = data["2fa"];
     const setUp = twoFa !== null && typeof twoFa === "object" ? (twoFa as Record<string, unknown>) : {};

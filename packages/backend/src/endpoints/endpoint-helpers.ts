@@ -97,7 +97,10 @@ export function pageError(
 export function isSafeNext(next: unknown): next is string {
   if (typeof next !== "string" || next.length === 0 || next.length > MAX_FIELD_LENGTH) return false;
   if (!next.startsWith("/") || next.startsWith("//")) return false;
-  if (/[\\\x00-\x1f\x7f]/.test(next)) return false;
+  for (const char of next) {
+    const code = char.charCodeAt(0);
+    if (char === "\\" || code < 0x20 || code === 0x7f) return false;
+  }
   try {
     const base = "http://crossauth.invalid";
     return new URL(next, base).origin === base;

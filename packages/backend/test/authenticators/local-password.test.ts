@@ -413,7 +413,9 @@ describe("LocalPasswordAuthenticator configuration", () => {
     expect(auth.mfaType()).toBe("none");
     expect(auth.mfaChannel()).toBe("none");
     expect(await auth.prepareConfiguration(BOB)).toBeUndefined();
-    expect(await auth.reprepareConfiguration()).toBeUndefined();
+    expect(
+      await auth.reprepareConfiguration("bob", { value: "s:x", created: new Date(0), expires: null }),
+    ).toBeUndefined();
     expect(await auth.createOneTimeSecrets({ ...BOB, id: 1 })).toEqual({});
   });
 });
