@@ -96,7 +96,8 @@ function sanitize(value: unknown, depth = 0): unknown {
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
     if (isSecretField(key) && isRedactable(key, v)) out[key] = REDACTED;
-    else if (key === "err") out[key] = describeError(v);
+    else if (key === "err" && (v instanceof Error || typeof v !== "object" || v === null))
+      out[key] = describeError(v);
     else out[key] = sanitize(v, depth + 1);
   }
   return out;

@@ -309,6 +309,14 @@ describe("CrossauthLogger.format", () => {
   });
 });
 
+describe("errors through j() and the default logger", () => {
+  it("keeps the error's details when a record prepared by j() is logged", () => {
+    const record = j({ msg: "failed", err: new CrossauthError(ErrorCode.InvalidKey, "bad key") });
+    const line = JSON.parse(CrossauthLogger.format(LogLevel.Error, record, FIXED));
+    expect(line.err).toMatchObject({ message: "bad key", code: 20, codeName: "InvalidKey", httpStatus: 401 });
+  });
+});
+
 describe("CrossauthLogger.setLogger and j()", () => {
   afterEach(() => {
     CrossauthLogger.setLogger(new CrossauthLogger(), true);
