@@ -10,5 +10,6 @@ export * from "./config/index.js";
 export * from "./crypto/index.js";
 export * from "./email/index.js";
 export * from "./endpoints/index.js";
+export * from "./oauth/index.js";
 export * from "./session/index.js";
 export * from "./storage/index.js";

@@ -1,14 +1,22 @@
 /**
- * `EmailTransport`: sends email over SMTP with nodemailer. The one place SMTP options are read, so
- * every part of the backend that sends email (the email authenticator, the token emailer) shares it.
+ * `EmailTransport`: sends email over SMTP with nodemailer, or prints it to the console in
+ * development. The one place SMTP options are read, so every part of the backend that sends email
+ * (the email authenticator, the token emailer) shares it.
  * @module
  */
 import { CrossauthError, CrossauthLogger, ErrorCode, j } from "@crossauth/common";
 import nodemailer, { type Transporter } from "nodemailer";
 import { ParamType, setParameter } from "../config/index.js";
 
+/** How messages leave: `smtp` sends them; `console` prints them to standard output (development only). */
+export type EmailTransportKind = "smtp" | "console";
+
 /** SMTP options, each also read from `CROSSAUTH_<NAME>` (e.g. `CROSSAUTH_SMTP_HOST`). */
 export interface EmailTransportOptions {
+  /** `smtp` (default) or `console`: print each message (From, To, Subject, text body) to standard
+   * output instead of sending it, for development without a mail server (`CROSSAUTH_EMAIL_TRANSPORT`).
+   * Bodies carry codes and tokens: never use `console` in production. */
+  emailTransport?: EmailTransportKind;
   /** Host name of the SMTP server. No default: required when sending. */
   smtpHost?: string;
   /** Port of the SMTP server. Default 25. */
@@ -81,14 +89,32 @@ function smtpError(e: unknown, where: string): CrossauthError {
   return new CrossauthError(ErrorCode.Connection, `The SMTP server at ${where} did not accept the message`);
 }
 
+/** The readable form of a message printed by the `console` transport. */
+function consoleText(from: string | undefined, message: EmailMessage, messageId: string): string {
+  const lines = [
+    "----- email (console transport: not sent) -----",
+    ...(from ? [`From: ${from}`] : []),
+    `To: ${message.to}`,
+    `Subject: ${message.subject}`,
+    `Message-ID: ${messageId}`,
+    "",
+    message.text,
+    "----- end of email -----",
+    "",
+  ];
+  return lines.join("\n");
+}
+
 /**
- * Sends email through an SMTP server. The nodemailer transport is created on the first send and
- * reused afterwards.
+ * Sends email through an SMTP server, or prints it (`emailTransport: "console"`). The nodemailer
+ * transport is created on the first send and reused afterwards.
  *
  * Logs recipients and message ids only: bodies (they carry codes and tokens) and the SMTP password
- * are never logged.
+ * are never logged. The `console` transport prints the text body to standard output on purpose.
  */
 export class EmailTransport {
+  /** `smtp` sends messages; `console` prints them. */
+  emailTransport: EmailTransportKind = "smtp";
   /** SMTP server host name; required when sending. */
   smtpHost?: string;
   /** SMTP server port. */
@@ -105,10 +131,15 @@ export class EmailTransport {
 
   /**
    * @param options - see {@link EmailTransportOptions}; options win over `CROSSAUTH_*` variables
-   * @throws CrossauthError `Configuration` when an option has the wrong type or the port is out of range
+   * @throws CrossauthError `Configuration` when an option has the wrong type, `emailTransport` is
+   *   neither `smtp` nor `console`, or the port is out of range
    */
   constructor(options: EmailTransportOptions = {}) {
     const opts = options as Record<string, unknown>;
+    setParameter("emailTransport", ParamType.String, this, opts, "EMAIL_TRANSPORT");
+    if (this.emailTransport !== "smtp" && this.emailTransport !== "console") {
+      throw new CrossauthError(ErrorCode.Configuration, "emailTransport must be smtp or console");
+    }
     setParameter("smtpHost", ParamType.String, this, opts, "SMTP_HOST");
     setParameter("smtpPort", ParamType.Integer, this, opts, "SMTP_PORT");
     setParameter("smtpUsername", ParamType.String, this, opts, "SMTP_USERNAME");
@@ -144,7 +175,7 @@ export class EmailTransport {
   }
 
   /**
-   * Sends one message from {@link EmailTransport.emailFrom}.
+   * Sends one message from {@link EmailTransport.emailFrom} (with the `console` transport: prints it).
    * @param message - recipient, subject and rendered bodies
    * @returns the message id assigned to the message
    * @throws CrossauthError `Configuration` when `smtpHost` or `emailFrom` is missing or the server refuses
@@ -152,6 +183,7 @@ export class EmailTransport {
    *   `Connection` when the server cannot be reached or does not accept the message
    */
   async send(message: EmailMessage): Promise<string> {
+    if (this.emailTransport === "console") return this.print(message);
     const transporter = this.transporter();
     const where = `${this.smtpHost}:${this.smtpPort}`;
     try {
@@ -180,6 +212,23 @@ export class EmailTransport {
       );
       throw error;
     }
+  }
+
+  /** The `console` transport: nodemailer's JSON transport assigns the message id; the message is printed. */
+  private async print(message: EmailMessage): Promise<string> {
+    this.#transporter ??= nodemailer.createTransport({ jsonTransport: true });
+    const info = await this.#transporter.sendMail({
+      from: this.emailFrom,
+      to: message.to,
+      subject: message.subject,
+      text: message.text,
+      html: message.html,
+    });
+    process.stdout.write(consoleText(this.emailFrom, message, info.messageId));
+    CrossauthLogger.logger.info(
+      j({ msg: "Printed email to the console", to: message.to, messageId: info.messageId }),
+    );
+    return info.messageId;
   }
 
   /** Closes the transport's connections, if any were opened. Sending again opens a new one. */

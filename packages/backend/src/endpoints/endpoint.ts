@@ -5,6 +5,7 @@
  */
 import type { ApiKey, User } from "@crossauth/common";
 import type { ApiKeyManager } from "../apikey/api-key-manager.js";
+import type { OAuthClientManager } from "../oauth/oauth-client-manager.js";
 import type { Cookie } from "../session/cookie.js";
 import type { SessionManager } from "../session/session-manager.js";
 import type { EndpointOptions } from "./endpoint-options.js";
@@ -69,6 +70,8 @@ export interface EndpointResult {
 export interface EndpointServices {
   sessionManager: SessionManager;
   apiKeyManager?: ApiKeyManager;
+  /** Registers and changes OAuth clients; needed by the client-management endpoints. */
+  clientManager?: OAuthClientManager;
   pages: PageRenderer;
   options: EndpointOptions;
   /**

@@ -1,0 +1,133 @@
+/**
+ * The Crossauth objects behind the reference server and its command-line tool: SQL storages, the
+ * password, TOTP and email authenticators, the SessionManager, the ApiKeyManager and the
+ * OAuthClientManager.
+ * @module
+ */
+import {
+  ApiKeyManager,
+  EmailAuthenticator,
+  KyselyKeyStorage,
+  KyselyOAuthClientStorage,
+  KyselyUserStorage,
+  LocalPasswordAuthenticator,
+  OAuthClientManager,
+  SessionManager,
+  TotpAuthenticator,
+} from "@crossauth/backend";
+import type { ServerConfig } from "./config.js";
+import type { Database } from "./database.js";
+
+/** The storages of the server. */
+export interface Storages {
+  userStorage: KyselyUserStorage;
+  keyStorage: KyselyKeyStorage;
+}
+
+/** Everything the server runs on. */
+export interface CrossauthServices extends Storages {
+  db: Database;
+  passwordAuthenticator: LocalPasswordAuthenticator;
+  emailAuthenticator: EmailAuthenticator;
+  sessionManager: SessionManager;
+  apiKeyManager: ApiKeyManager;
+  clientManager: OAuthClientManager;
+}
+
+/**
+ * The user and key storages over a migrated database. Users edit the fields of
+ * `config.userEditableFields` (default `email`).
+ * @throws CrossauthError `Configuration` for bad storage options
+ */
+export function createStorages(db: Database, config: ServerConfig): Storages {
+  return {
+    userStorage: new KyselyUserStorage(db, { userEditableFields: config.userEditableFields }),
+    keyStorage: new KyselyKeyStorage(db),
+  };
+}
+
+/**
+ * The `localpassword` authenticator. Its options (`CROSSAUTH_PBKDF2_ITERATIONS`, ...) come from the
+ * environment; `CROSSAUTH_PASSWORD_PBKDF2_ITERATIONS`, when set, wins.
+ * @param secret - the server secret, used as the pepper when `CROSSAUTH_ENABLE_SECRET_FOR_PASSWORD_HASH` is on
+ * @throws CrossauthError `Configuration` for bad PBKDF2 settings
+ */
+export function createPasswordAuthenticator(
+  userStorage: KyselyUserStorage,
+  config: ServerConfig,
+  secret: string | undefined,
+): LocalPasswordAuthenticator {
+  return new LocalPasswordAuthenticator(userStorage, {
+    ...(secret ? { secret } : {}),
+    ...(config.passwordPbkdf2Iterations !== undefined
+      ? { pbkdf2Iterations: config.passwordPbkdf2Iterations }
+      : {}),
+  });
+}
+
+/** Options of {@link createServices} for tests. */
+export interface ServicesOptions {
+  /** Clock of sessions and API keys; default the current time. */
+  now?: () => Date;
+}
+
+/**
+ * Builds the storages, authenticators and managers over a migrated database.
+ * @param db - the database
+ * @param config - the server configuration
+ * @param secret - the server secret (see `loadSecret`)
+ * @throws CrossauthError `Configuration` for inconsistent settings (e.g. an allowed second factor
+ *   without authenticator)
+ */
+export function createServices(
+  db: Database,
+  config: ServerConfig,
+  secret: string,
+  options: ServicesOptions = {},
+): CrossauthServices {
+  const { userStorage, keyStorage } = createStorages(db, config);
+  const email = { emailTransport: config.emailTransport, emailFrom: config.emailFrom };
+  const passwordAuthenticator = createPasswordAuthenticator(userStorage, config, secret);
+  const emailAuthenticator = new EmailAuthenticator(email);
+  const authenticators = {
+    localpassword: passwordAuthenticator,
+    totp: new TotpAuthenticator(config.siteName),
+    email: emailAuthenticator,
+  };
+  const sessionManager = new SessionManager(keyStorage, authenticators, {
+    ...email,
+    userStorage,
+    secret,
+    allowedFactor2: config.allowedFactor2,
+    siteUrl: config.siteUrl,
+    sessionCookieOptions: { secure: config.sessionCookieSecure },
+    csrfOptions: { secure: config.csrfCookieSecure },
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const apiKeyManager = new ApiKeyManager(keyStorage, {
+    secret,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const clientManager = new OAuthClientManager(new KyselyOAuthClientStorage(db));
+  return {
+    db,
+    userStorage,
+    keyStorage,
+    passwordAuthenticator,
+    emailAuthenticator,
+    sessionManager,
+    apiKeyManager,
+    clientManager,
+  };
+}
+
+/**
+ * Waits for background work (password-reset emails), closes the email connections and the database.
+ * Safe to call twice.
+ */
+export async function closeServices(services: CrossauthServices): Promise<void> {
+  await services.sessionManager.whenIdle();
+  services.emailAuthenticator.transport.close();
+  services.sessionManager.tokenEmailer?.transport.close();
+  await services.db.destroy().catch(() => undefined);
+}
