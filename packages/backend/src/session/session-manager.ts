@@ -4,6 +4,7 @@
  * each method is the flow function of the same name in `./flows/`, with the manager's context bound.
  * @module
  */
+import { createHmac } from "node:crypto";
 import { CrossauthError, ErrorCode } from "@crossauth/common";
 import type { Authenticator } from "../authenticators/authenticator.js";
 import { ParamType, setParameter } from "../config/index.js";
@@ -41,6 +42,15 @@ export interface SessionManagerOptions extends TokenEmailerOptions {
   csrfOptions?: Omit<DoubleSubmitCsrfTokenOptions, "secret">;
   /** Clock, for tests; default `() => new Date()`. */
   now?: () => Date;
+}
+
+/**
+ * The key sealing sensitive session data at rest, derived from the server secret
+ * (HMAC-SHA256(secret, "crossauth:session-data"), base64url).
+ * @param secret - the server secret
+ */
+export function sessionDataKey(secret: string): string {
+  return createHmac("sha256", secret).update("crossauth:session-data").digest("base64url");
 }
 
 /** The flow functions the manager exposes, by method name. */
@@ -138,6 +148,8 @@ export class SessionManager {
     }
     for (const [name, authenticator] of Object.entries(authenticators)) authenticator.factorName = name;
     const now = options.now ?? (() => new Date());
+    const secretHolder: { secret?: string } = {};
+    setParameter("secret", ParamType.String, secretHolder, opts, "SECRET", true);
     this.keyStorage = keyStorage;
     this.userStorage = options.userStorage;
     this.authenticators = { ...authenticators };
@@ -165,6 +177,7 @@ export class SessionManager {
       csrfTokens: this.csrfTokens,
       tokenEmailer: this.tokenEmailer,
       now,
+      sessionDataKey: sessionDataKey(secretHolder.secret as string),
       background: this.backgroundWork.run,
     };
     const self = this as unknown as Record<string, unknown>;

@@ -17,6 +17,7 @@ import {
   LocalPasswordAuthenticator,
   SessionCookie,
   type SessionCookieOptions,
+  sessionDataKey,
   TotpAuthenticator,
   type UserStorageOptions,
 } from "../../src/index.js";
@@ -155,6 +156,7 @@ export function makeFlowContext(options: FlowContextOptions = {}): FlowFixture {
     csrfTokens: new DoubleSubmitCsrfToken({ secret: TEST_SECRET }),
     tokenEmailer,
     now: clock.now,
+    sessionDataKey: sessionDataKey(TEST_SECRET),
     background: (name, work) => {
       pending.push(
         work().catch((error: unknown) => {

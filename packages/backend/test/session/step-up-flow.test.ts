@@ -1,7 +1,7 @@
 /** Step-up 2FA on a page visit, and the shared second-factor secrets logic. */
 import { ErrorCode, type User } from "@crossauth/common";
 import { beforeEach, describe, expect, it } from "vitest";
-import { KeyStorage, SessionCookie, totpCode } from "../../src/index.js";
+import { KeyStorage, SessionCookie, sessionDataKey, symmetricDecrypt, totpCode } from "../../src/index.js";
 import { factor2Secrets, hasSecondFactor, sameUserId } from "../../src/session/flows/factor2-secrets.js";
 import { createAnonymousSession, startSession } from "../../src/session/flows/login.js";
 import {
@@ -10,7 +10,7 @@ import {
   initiateTwoFactorPageVisit,
 } from "../../src/session/flows/step-up.js";
 import { expectCrossauthRejection } from "../helpers/expect-crossauth-error.js";
-import { DUMMY_CODE, emailedCode, secretsOfTokens, T0, useFlowSuite } from "./flow-context.js";
+import { DUMMY_CODE, emailedCode, secretsOfTokens, T0, TEST_SECRET, useFlowSuite } from "./flow-context.js";
 
 const s = useFlowSuite();
 beforeEach(() => {
@@ -44,11 +44,14 @@ describe("step-up two-factor authentication", () => {
         factor2: "dummy",
         otp: DUMMY_CODE,
         expiry: T0 + 300_000,
-        body: BODY,
+        body: expect.stringMatching(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/),
         url: URL,
         contentType: TYPE,
       },
     });
+    // The held body is sealed at rest (it may hold passwords) and opens with the session-data key.
+    const sealed = (await sessionData(sessionId)).pre2fa as { body: string };
+    expect(JSON.parse(symmetricDecrypt(sealed.body, sessionDataKey(TEST_SECRET)))).toEqual(BODY);
     await expectCrossauthRejection(
       completeTwoFactorPageVisit(s.f.ctx, { otp: "9999" }, sessionId),
       ErrorCode.InvalidToken,

@@ -33,6 +33,11 @@ export interface SessionContext {
   /** Clock. */
   readonly now: () => Date;
   /**
+   * AES-256 key (base64url) sealing sensitive session data at rest, such as the body of a request
+   * held for step-up 2FA (which may contain passwords). Derive it with `sessionDataKey(secret)`.
+   */
+  readonly sessionDataKey: string;
+  /**
    * Runs work whose duration must not be observable by the caller (e.g. the emails of
    * requestPasswordReset): starts it without awaiting, logs its failure, and tracks it so that
    * `SessionManager.whenIdle()` can wait for it (tests, graceful shutdown).

@@ -5,6 +5,7 @@
  */
 import { CrossauthError, CrossauthLogger, ErrorCode, j, type User } from "@crossauth/common";
 import type { AuthenticationParameters } from "../../authenticators/authenticator.js";
+import { symmetricDecrypt, symmetricEncrypt } from "../../crypto/symmetric.js";
 import type { SessionContext } from "./context.js";
 import {
   authenticateFactor2,
@@ -26,9 +27,20 @@ export interface SavedRequest {
   contentType?: string;
 }
 
+/** Opens the sealed body of `pre2fa` data; anything unreadable is an empty body. */
+function unsealBody(ctx: SessionContext, sealed: unknown): unknown {
+  if (typeof sealed !== "string") return undefined;
+  try {
+    return JSON.parse(symmetricDecrypt(sealed, ctx.sessionDataKey));
+  } catch {
+    CrossauthLogger.logger.warn(j({ msg: "Held step-up request could not be unsealed" }));
+    return undefined;
+  }
+}
+
 /** The saved request part of `pre2fa` data (never the secrets). */
-function savedRequest(data: Record<string, unknown>): SavedRequest {
-  const body = data.body;
+function savedRequest(ctx: SessionContext, data: Record<string, unknown>): SavedRequest {
+  const body = unsealBody(ctx, data.body);
   return {
     body:
       body !== null && typeof body === "object" && !Array.isArray(body)
@@ -55,7 +67,8 @@ async function pendingPageVisit(
 /**
  * Holds a request until the user gives their second factor: issues the factor's one-time secret
  * (e.g. emails a code; nothing for TOTP) and saves `pre2fa`: `{userid, username, factor2, body,
- * url, contentType}` plus the transient secrets, replacing any earlier held request.
+ * url, contentType}` plus the transient secrets, replacing any earlier held request. The body is
+ * stored sealed (AES-256-CBC with `ctx.sessionDataKey`): it may hold passwords.
  * @param ctx - the session context
  * @param user - the logged-in user
  * @param sessionId - the raw id of the user's session
@@ -86,7 +99,7 @@ export async function initiateTwoFactorPageVisit(
     userid: user.id,
     username: user.username,
     factor2: user.factor2,
-    body: requestBody,
+    body: symmetricEncrypt(JSON.stringify(requestBody), ctx.sessionDataKey),
     url,
     contentType,
   });
@@ -123,7 +136,7 @@ export async function completeTwoFactorPageVisit(
   }
   await ctx.keyStorage.deleteData(value, PRE2FA);
   CrossauthLogger.logger.info(j({ msg: "Step-up two-factor authentication completed", userid: user.id }));
-  return savedRequest(data);
+  return savedRequest(ctx, data);
 }
 
 /**
@@ -141,5 +154,5 @@ export async function cancelTwoFactorPageVisit(
   const { value, userid, data } = await pendingPageVisit(ctx, sessionId);
   await ctx.keyStorage.deleteData(value, PRE2FA);
   CrossauthLogger.logger.info(j({ msg: "Step-up two-factor authentication cancelled", userid }));
-  return savedRequest(data);
+  return savedRequest(ctx, data);
 }
