@@ -5,7 +5,7 @@
  * password from the emailed link, delete the account. Each page is saved as a screenshot under
  * `test-output/screenshots/`.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import jsqr from "jsqr";
 import type { Page } from "playwright-core";
@@ -192,8 +192,11 @@ async function enterCode(code: string, button: "Log in" | "Continue"): Promise<n
 
 describeWithBrowser("the account journey in a real browser", () => {
   beforeAll(async () => {
-    rmSync(SCREENSHOTS, { recursive: true, force: true }); // only this run's pages
+    // Only this run's pages; other journeys (admin-*.png) may be writing theirs at the same time.
     mkdirSync(SCREENSHOTS, { recursive: true });
+    for (const name of readdirSync(SCREENSHOTS)) {
+      if (/^\d\d-.*\.png$/.test(name)) rmSync(join(SCREENSHOTS, name), { force: true });
+    }
     smtp = await SmtpFixture.start();
     server = await startReferenceServer({ smtpPort: smtp.port });
     session = await launchBrowser();

@@ -65,6 +65,22 @@ export interface BrowserSession {
 }
 
 /**
+ * A fresh context (no cookies, no storage; 1000×800) in a launched browser, with a page in it: a
+ * second user at another computer. Actions and navigations time out after `timeoutMs`.
+ * @param browser - the browser of a {@link BrowserSession}
+ * @param timeoutMs - default timeout of actions, assertions on locators and navigations
+ */
+export async function newBrowserContext(
+  browser: Browser,
+  timeoutMs = 10_000,
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
+  context.setDefaultTimeout(timeoutMs);
+  context.setDefaultNavigationTimeout(timeoutMs);
+  return { context, page: await context.newPage() };
+}
+
+/**
  * Launches Chromium headless with {@link CHROMIUM_ARGS} and opens a fresh context and page.
  * Actions and navigations time out after `timeoutMs` so that a broken page fails the test quickly.
  * @param timeoutMs - default timeout of actions, assertions on locators and navigations
@@ -74,10 +90,7 @@ export async function launchBrowser(timeoutMs = 10_000): Promise<BrowserSession>
   if (chromiumPath === undefined) throw new Error("Chromium is not installed (Debian package chromium)");
   const browser = await chromium.launch({ executablePath: chromiumPath, args: [...CHROMIUM_ARGS] });
   try {
-    const context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
-    context.setDefaultTimeout(timeoutMs);
-    context.setDefaultNavigationTimeout(timeoutMs);
-    const page = await context.newPage();
+    const { context, page } = await newBrowserContext(browser, timeoutMs);
     return {
       browser,
       context,

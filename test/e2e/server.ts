@@ -17,6 +17,9 @@ export const repoRoot: string = fileURLToPath(new URL("../..", import.meta.url))
 /** The built entry point of the reference server, relative to {@link repoRoot}. */
 export const SERVER_ENTRY = "apps/server/dist/main.js";
 
+/** The built `crossauth` command-line tool, relative to {@link repoRoot}. */
+export const CLI_ENTRY = "apps/server/dist/cli.js";
+
 /** The workspaces `npm run build` compiles, in order. */
 const BUILD_PROJECTS = ["packages/common", "packages/backend", "packages/fastify", "apps/server"];
 
@@ -26,24 +29,28 @@ export const TEST_SECRET = "e2e-test-secret-0123456789abcdefghijklmnopqrstuvwxyz
 /** How long the server may take to start, and to stop after SIGTERM. */
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
+/** How long one run of the command-line tool may take. */
+const CLI_TIMEOUT_MS = 30_000;
 /** Tries (and the pause between them) of the health check once the server says it listens. */
 const HEALTH_TRIES = 50;
 const HEALTH_RETRY_MS = 100;
 
 /**
- * Makes sure `apps/server/dist/main.js` exists: when it does not (no `npm test`/`npm start` ran),
- * compiles the workspace with `tsc -b` as `npm run build` does.
- * @throws Error when the entry point still does not exist after the build
+ * Makes sure `apps/server/dist/main.js` and `apps/server/dist/cli.js` exist: when one does not (no
+ * `npm test`/`npm start` ran), compiles the workspace with `tsc -b` as `npm run build` does.
+ * @throws Error when an entry point still does not exist after the build
  */
 export async function ensureServerBuilt(): Promise<void> {
-  const entry = join(repoRoot, SERVER_ENTRY);
-  if (existsSync(entry)) return;
+  const entries = [SERVER_ENTRY, CLI_ENTRY];
+  if (entries.every((entry) => existsSync(join(repoRoot, entry)))) return;
   const tsc = join(repoRoot, "node_modules/typescript/bin/tsc");
   await promisify(execFile)(process.execPath, [tsc, "-b", ...BUILD_PROJECTS], {
     cwd: repoRoot,
     timeout: 180_000,
   });
-  if (!existsSync(entry)) throw new Error(`${SERVER_ENTRY} was not built`);
+  for (const entry of entries) {
+    if (!existsSync(join(repoRoot, entry))) throw new Error(`${entry} was not built`);
+  }
 }
 
 /**
@@ -203,6 +210,8 @@ export interface ReferenceServerOptions {
 export interface TestServer extends RunningServer {
   /** Its temporary data directory (holding the SQLite database). */
   dataDir: string;
+  /** The whole environment it was started with (`DATABASE_URL`, `CROSSAUTH_*`, ...). */
+  env: NodeJS.ProcessEnv;
 }
 
 /**
@@ -241,6 +250,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
   return {
     ...server,
     dataDir,
+    env,
     stop: async () => {
       try {
         return await server.stop();
@@ -249,6 +259,37 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
       }
     },
   };
+}
+
+/** What one run of the command-line tool printed, and its exit code. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the built `crossauth` tool (`node apps/server/dist/cli.js <args>`) on a started server's
+ * database: with the server's environment and its data directory as the working directory, as an
+ * operator next to the server would.
+ * @param server - a server from {@link startReferenceServer}
+ * @param args - the tool's arguments, e.g. `["user", "create", "admin", ...]`
+ * @returns the exit code (non-zero ones too) and the output
+ * @throws Error when the tool cannot be started or runs longer than 30 s
+ */
+export function runCrossauthCli(server: TestServer, args: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [join(repoRoot, CLI_ENTRY), ...args],
+      { cwd: server.dataDir, env: server.env, timeout: CLI_TIMEOUT_MS },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : undefined) : 0;
+        if (code === undefined) reject(new Error(`crossauth ${args.join(" ")} failed: ${error?.message}`));
+        else resolve({ code, stdout, stderr });
+      },
+    );
+  });
 }
 
 /** The root `package.json`'s scripts. */

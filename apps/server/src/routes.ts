@@ -7,20 +7,19 @@ import type { FastifyInstance } from "fastify";
 import type { CrossauthServices } from "./services.js";
 
 /**
- * `GET /`: who is logged in with links to their account pages (and, for admins, the user
- * administration when admin endpoints are served) and a logout button, or links to log in and
- * sign up. Rendered from `pages/home.njk` by the Crossauth plugin's page renderer (so the same
- * views and messages apply), with the endpoints' security headers; never cached. Register it after
- * `crossauthPlugin`.
+ * `GET /`: who is logged in with links to their account pages (their OAuth clients when client
+ * management is served; for admins, the user administration when admin endpoints are served) and a
+ * logout button, or links to log in and sign up. Rendered from `pages/home.njk` by the Crossauth
+ * plugin's page renderer (so the same views and messages apply), with the endpoints' security
+ * headers; never cached. Register it after `crossauthPlugin`.
  */
 export function registerHomePage(app: FastifyInstance, services: CrossauthServices): void {
   const { sessionManager } = services;
   app.get("/", async (request, reply) => {
     const { pages, options } = app.crossauth;
     const admin = request.user !== undefined && options.isAdminFn(request.user);
-    const adminRoute = admin
-      ? app.crossauth.routes().find((r) => r.method === "GET" && r.definition.name === "admin/selectuser")
-      : undefined;
+    const pageUrl = (name: string) =>
+      app.crossauth.routes().find((r) => r.method === "GET" && r.definition.name === name)?.fullPath;
     const html = await pages.render("home", {
       title: pages.messages.homeTitle,
       siteName: options.siteName,
@@ -29,7 +28,8 @@ export function registerHomePage(app: FastifyInstance, services: CrossauthServic
       csrfToken: request.csrfToken,
       factor2Enabled: sessionManager.allowedFactor2.length > 0,
       passwordResetEnabled: sessionManager.enablePasswordReset,
-      adminUrl: adminRoute?.fullPath,
+      adminUrl: admin ? pageUrl("admin/selectuser") : undefined,
+      clientsUrl: request.user !== undefined ? pageUrl("selectclient") : undefined,
     });
     return reply.headers(SECURITY_HEADERS).type("text/html; charset=utf-8").send(html);
   });

@@ -22,6 +22,7 @@ import type { Database } from "./database.js";
 export interface Storages {
   userStorage: KyselyUserStorage;
   keyStorage: KyselyKeyStorage;
+  clientStorage: KyselyOAuthClientStorage;
 }
 
 /** Everything the server runs on. */
@@ -35,7 +36,7 @@ export interface CrossauthServices extends Storages {
 }
 
 /**
- * The user and key storages over a migrated database. Users edit the fields of
+ * The user, key and OAuth client storages over a migrated database. Users edit the fields of
  * `config.userEditableFields` (default `email`).
  * @throws CrossauthError `Configuration` for bad storage options
  */
@@ -43,7 +44,17 @@ export function createStorages(db: Database, config: ServerConfig): Storages {
   return {
     userStorage: new KyselyUserStorage(db, { userEditableFields: config.userEditableFields }),
     keyStorage: new KyselyKeyStorage(db),
+    clientStorage: new KyselyOAuthClientStorage(db),
   };
+}
+
+/**
+ * The OAuth client manager of the server and the command-line tool. The flows clients may be given
+ * come from `CROSSAUTH_VALID_FLOWS` (JSON array; default every flow).
+ * @throws CrossauthError `Configuration` for a bad `CROSSAUTH_VALID_FLOWS`
+ */
+export function createClientManager(clientStorage: KyselyOAuthClientStorage): OAuthClientManager {
+  return new OAuthClientManager(clientStorage);
 }
 
 /**
@@ -85,7 +96,7 @@ export function createServices(
   secret: string,
   options: ServicesOptions = {},
 ): CrossauthServices {
-  const { userStorage, keyStorage } = createStorages(db, config);
+  const { userStorage, keyStorage, clientStorage } = createStorages(db, config);
   const email = { emailTransport: config.emailTransport, emailFrom: config.emailFrom };
   const passwordAuthenticator = createPasswordAuthenticator(userStorage, config, secret);
   const emailAuthenticator = new EmailAuthenticator(email);
@@ -108,11 +119,12 @@ export function createServices(
     secret,
     ...(options.now ? { now: options.now } : {}),
   });
-  const clientManager = new OAuthClientManager(new KyselyOAuthClientStorage(db));
+  const clientManager = createClientManager(clientStorage);
   return {
     db,
     userStorage,
     keyStorage,
+    clientStorage,
     passwordAuthenticator,
     emailAuthenticator,
     sessionManager,

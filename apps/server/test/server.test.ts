@@ -68,6 +68,7 @@ describe("home page", () => {
       '<a href="/changepassword">Change password</a>',
       '<a href="/changefactor2">Two-factor authentication</a>',
       '<a href="/deleteuser">Delete account</a>',
+      '<a href="/selectclient">OAuth clients</a>',
     ]) {
       expect(html).toContain(link);
     }
@@ -105,6 +106,18 @@ describe("home page", () => {
     const list = await app.inject({ method: "GET", url: "/selectclient", headers: { cookie: cookies } });
     expect(list.statusCode).toBe(200);
     expect(list.body).toContain("Carol&#39;s app");
+  });
+
+  it("links to the OAuth clients only while client management is served", async () => {
+    const { app } = await start({ CROSSAUTH_ENABLE_OAUTH_CLIENT_MANAGEMENT: "false" });
+    await createUser(app, "alice");
+    const { cookies } = await login(app, "alice");
+    const html = (await app.inject({ method: "GET", url: "/", headers: { cookie: cookies } })).body;
+    expect(html).toContain('<a href="/deleteuser">Delete account</a>');
+    expect(html).not.toContain("selectclient");
+    expect(
+      (await app.inject({ method: "GET", url: "/selectclient", headers: { cookie: cookies } })).statusCode,
+    ).toBe(404);
   });
 
   it("links admins, and only admins, to the user administration", async () => {

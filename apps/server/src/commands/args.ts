@@ -5,13 +5,16 @@
 import { parseArgs } from "node:util";
 import { CliError } from "./cli-context.js";
 
-/** Options a command accepts: name → `string` (takes a value) or `boolean` (a flag). */
-export type OptionSpec = Record<string, "string" | "boolean">;
+/**
+ * Options a command accepts: name → `string` (takes a value), `strings` (takes a value and may be
+ * repeated; its values in order) or `boolean` (a flag).
+ */
+export type OptionSpec = Record<string, "string" | "strings" | "boolean">;
 
 /** Parsed arguments: positionals and option values. */
 export interface ParsedArgs {
   positionals: string[];
-  values: Record<string, string | boolean | undefined>;
+  values: Record<string, string | string[] | boolean | undefined>;
 }
 
 /**
@@ -32,7 +35,12 @@ export function parseCommandArgs(
   try {
     parsed = parseArgs({
       args,
-      options: Object.fromEntries(Object.entries(spec).map(([name, type]) => [name, { type }])),
+      options: Object.fromEntries(
+        Object.entries(spec).map(([name, type]) => [
+          name,
+          type === "strings" ? { type: "string" as const, multiple: true } : { type },
+        ]),
+      ),
       allowPositionals: true,
       strict: true,
     });
@@ -45,6 +53,6 @@ export function parseCommandArgs(
   }
   return {
     positionals: parsed.positionals,
-    values: parsed.values as Record<string, string | boolean | undefined>,
+    values: parsed.values as ParsedArgs["values"],
   };
 }

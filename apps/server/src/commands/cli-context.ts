@@ -4,12 +4,22 @@
  * @module
  */
 
-import { ApiKeyManager, type LocalPasswordAuthenticator, migrateToLatest } from "@crossauth/backend";
+import {
+  ApiKeyManager,
+  type LocalPasswordAuthenticator,
+  migrateToLatest,
+  type OAuthClientManager,
+} from "@crossauth/backend";
 import { CrossauthError, ErrorCode, type UserAndSecrets } from "@crossauth/common";
 import type { ServerConfig } from "../config.js";
 import { type Database, openDatabase } from "../database.js";
 import { loadSecret } from "../secret.js";
-import { createPasswordAuthenticator, createStorages, type Storages } from "../services.js";
+import {
+  createClientManager,
+  createPasswordAuthenticator,
+  createStorages,
+  type Storages,
+} from "../services.js";
 
 /** Where a command writes: `out` for results, `err` for notes and errors. */
 export interface CliIo {
@@ -76,6 +86,15 @@ export class CliContext {
   async apiKeyManager(): Promise<ApiKeyManager> {
     const { keyStorage } = await this.storages();
     return new ApiKeyManager(keyStorage, { secret: loadSecret(this.config).secret });
+  }
+
+  /**
+   * The OAuth client manager, as the server makes it.
+   * @throws CrossauthError `Configuration` for a bad `CROSSAUTH_VALID_FLOWS`
+   */
+  async clientManager(): Promise<OAuthClientManager> {
+    const { clientStorage } = await this.storages();
+    return createClientManager(clientStorage);
   }
 
   /**

@@ -2,11 +2,12 @@
  * `runCli`: the `crossauth` command-line tool, independent of the process (tests call it directly).
  * @module
  */
-import { CrossauthError } from "@crossauth/common";
+import { CrossauthError, OAuthFlows } from "@crossauth/common";
 import type { ServerConfig } from "../config.js";
 import { APIKEY_USAGE, apiKeyCommands } from "./apikey-commands.js";
 import { BASIC_USAGE, migrate, secret } from "./basic-commands.js";
 import { CliContext, CliError, type CliIo } from "./cli-context.js";
+import { CLIENT_USAGE, clientCommands } from "./client-commands.js";
 import { USER_USAGE, userCommands } from "./user-commands.js";
 
 /** The text of `crossauth --help`. */
@@ -18,6 +19,7 @@ export const HELP = [
     BASIC_USAGE.migrate,
     ...Object.values(USER_USAGE),
     ...Object.values(APIKEY_USAGE),
+    ...Object.values(CLIENT_USAGE),
     BASIC_USAGE.secret,
   ].map((line) => `  ${line}`),
   "  crossauth --help",
@@ -25,16 +27,18 @@ export const HELP = [
   "The database is DATABASE_URL (default sqlite://<CROSSAUTH_DATA_DIR>/crossauth.db, data dir ./data),",
   "as for the server; a .env file in the working directory is read. A new password may be given in",
   "CROSSAUTH_NEW_PASSWORD instead of on the command line. API key tokens and secrets are printed once.",
+  `OAuth flows: ${Object.values(OAuthFlows).join(", ")} (CROSSAUTH_VALID_FLOWS may allow fewer).`,
 ].join("\n");
 
 type Command = (ctx: CliContext, args: string[]) => Promise<void>;
 
-/** Commands by name; groups (`user`, `apikey`) take a sub-command. */
+/** Commands by name; groups (`user`, `apikey`, `client`) take a sub-command. */
 const commands: Readonly<Record<string, Command | Readonly<Record<string, Command>>>> = Object.freeze({
   migrate,
   secret,
   user: userCommands,
   apikey: apiKeyCommands,
+  client: clientCommands,
 });
 
 /** The command for the arguments, and the arguments left for it. */
