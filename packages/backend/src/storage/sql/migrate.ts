@@ -3,8 +3,9 @@
  * @module
  */
 import { CrossauthError, ErrorCode } from "@crossauth/common";
-import { type Kysely, type MigrationProvider, Migrator } from "kysely";
+import { type Kysely, type MigrationProvider, Migrator, sql } from "kysely";
 import { dbErrorKind } from "./db-errors.js";
+import { sqlDialect } from "./dialect.js";
 import { crossauthMigrations } from "./schema-migrations.js";
 import { resolveTableNames, type SqlTableNames } from "./table-names.js";
 
@@ -40,9 +41,20 @@ export async function migrateToLatest(
 ): Promise<SqlMigrateReport> {
   const migrations = crossauthMigrations(resolveTableNames(options));
   const provider: MigrationProvider = { getMigrations: async () => migrations };
+  let schema: string | undefined;
+  try {
+    schema = await currentPostgresSchema(db);
+  } catch (e) {
+    if (dbErrorKind(e) === "connection")
+      throw new CrossauthError(ErrorCode.Connection, "Cannot reach the database");
+    throw e;
+  }
   const migrator = new Migrator({
     db,
     provider,
+    // On PostgreSQL the history tables live in the current schema: without naming it, the migrator
+    // would find another schema's history tables through the catalog and skip creating its own.
+    ...(schema ? { migrationTableSchema: schema } : {}),
     migrationTableName: options.migrationTableName ?? "crossauth_migration",
     migrationLockTableName: options.migrationLockTableName ?? "crossauth_migration_lock",
   });
@@ -65,4 +77,11 @@ export async function migrateToLatest(
     );
   }
   return { executed: results.filter((r) => r.status === "Success").map((r) => r.migrationName) };
+}
+
+/** The current schema on PostgreSQL (the first of the search path); undefined on other dialects. */
+async function currentPostgresSchema(db: Kysely<any>): Promise<string | undefined> {
+  if (sqlDialect(db) !== "postgres") return undefined;
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+  return rows[0]?.schema ?? undefined;
 }

@@ -13,7 +13,8 @@ import { ErrorCode } from "@crossauth/common";
 import { sql } from "kysely";
 import { expect, it } from "vitest";
 import { expectCrossauthRejection } from "../../helpers/expect-crossauth-error.js";
-import { describeEachDatabase } from "./sql-test-setup.js";
+import { describeWithService } from "../../helpers/services.js";
+import { createTestDatabase, describeEachDatabase, testDbKinds } from "./sql-test-setup.js";
 
 const custom: SqlTableNames = {
   userTable: "app_user",
@@ -124,3 +125,31 @@ describeEachDatabase("migrations", (ctx) => {
     }
   });
 });
+
+const postgres = testDbKinds.find((k) => k.kind === "postgres")?.service;
+describeWithService(
+  postgres?.name ?? "PostgreSQL",
+  postgres?.available ?? false,
+  "migrations in PostgreSQL schemas",
+  () => {
+    it("migrates a fresh schema while another schema of the same database is already migrated", async () => {
+      const first = await createTestDatabase("postgres");
+      const second = await createTestDatabase("postgres");
+      try {
+        expect((await migrateToLatest(first.db)).executed.length).toBeGreaterThan(0);
+        expect((await migrateToLatest(second.db)).executed.length).toBeGreaterThan(0);
+        const users = new KyselyUserStorage(second.db);
+        const user = await users.createUser({
+          username: "schema2",
+          state: "active",
+          factor1: "localpassword",
+        });
+        expect((await users.getUserById(user.id)).user.username).toBe("schema2");
+        expect((await migrateToLatest(second.db)).executed).toEqual([]);
+      } finally {
+        await first.drop();
+        await second.drop();
+      }
+    });
+  },
+);
