@@ -121,6 +121,16 @@ export abstract class KeyStorage {
   }
 
   /**
+   * Atomically applies an edit to the key's decoded JSON data: a read-modify-write that concurrent
+   * edits of the same key cannot interleave with (e.g. counting attempts). `edit` may run more than
+   * once (optimistic backends retry), so it must only depend on the data it is given.
+   * @throws CrossauthError as {@link KeyStorage.updateData}, and whatever `edit` throws
+   */
+  modifyData(keyName: string, edit: (data: Record<string, unknown>) => void): Promise<void> {
+    return this.editData(keyName, edit);
+  }
+
+  /**
    * The one primitive behind the data methods: an atomic read-modify-write of a key's decoded JSON
    * data. `edit` changes the object in place and may throw (nothing is then written). Concurrent
    * edits of one key must all survive.

@@ -153,3 +153,40 @@ export function sameUserId(a: unknown, b: unknown): boolean {
     String(a) === String(b)
   );
 }
+
+/** Codes a user may try per held second-factor step (a 2FA login or a step-up) before it is abandoned. */
+export const MAX_FACTOR2_ATTEMPTS = 5;
+
+/**
+ * Reserves one code attempt for a held second-factor step, atomically, BEFORE the code is checked:
+ * so even a burst of parallel guesses gets at most {@link MAX_FACTOR2_ATTEMPTS} checks. Past the
+ * limit the step's data is removed and the user must start again (log in again, or repeat the
+ * held request).
+ * @param ctx - the session context
+ * @param keyValue - the session's stored value
+ * @param dataName - `2fa` (login) or `pre2fa` (step-up)
+ * @throws CrossauthError `Unauthorized` when the step is gone or its attempts are used up
+ */
+export async function reserveFactor2Attempt(
+  ctx: SessionContext,
+  keyValue: string,
+  dataName: "2fa" | "pre2fa",
+): Promise<void> {
+  let allowed = false;
+  await ctx.keyStorage.modifyData(keyValue, (data) => {
+    allowed = false;
+    const step = data[dataName];
+    if (step === null || typeof step !== "object" || Array.isArray(step)) return;
+    const record = step as Record<string, unknown>;
+    const attempts = (typeof record.attempts === "number" ? record.attempts : 0) + 1;
+    if (attempts > MAX_FACTOR2_ATTEMPTS) {
+      delete data[dataName];
+      return;
+    }
+    record.attempts = attempts;
+    allowed = true;
+  });
+  if (!allowed) {
+    throw new CrossauthError(ErrorCode.Unauthorized, "Too many wrong codes: please start again");
+  }
+}

@@ -22,6 +22,7 @@ import {
   authenticateFactor2,
   factor2Authenticator,
   hasSecondFactor,
+  reserveFactor2Attempt,
   sessionDataObject,
 } from "./factor2-secrets.js";
 import { deletePasswordResetTokens } from "./secrets.js";
@@ -306,6 +307,7 @@ export async function completeTwoFactorLogin(
   if (user.factor2 !== data.factor2) {
     throw new CrossauthError(ErrorCode.Unauthorized, "No two-factor login in progress");
   }
+  await reserveFactor2Attempt(ctx, key.value, "2fa");
   try {
     await authenticateFactor2(ctx, user, data.factor2, data, params, "storage");
   } catch (e) {

@@ -10,6 +10,7 @@ import type { SessionContext } from "./context.js";
 import {
   authenticateFactor2,
   factor2Authenticator,
+  reserveFactor2Attempt,
   sameUserId,
   sessionDataObject,
 } from "./factor2-secrets.js";
@@ -128,6 +129,7 @@ export async function completeTwoFactorPageVisit(
   if (user.factor2 !== data.factor2) {
     throw new CrossauthError(ErrorCode.Unauthorized, "No two-factor authentication in progress");
   }
+  await reserveFactor2Attempt(ctx, value, "pre2fa");
   try {
     await authenticateFactor2(ctx, user, data.factor2, data, params, "storage");
   } catch (e) {
