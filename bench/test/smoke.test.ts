@@ -1,7 +1,7 @@
 /**
  * CI smoke test of the benchmark: `node bench/dist/run.js --smoke` (one scenario, one 1 s round, 100
  * users and 1,000 sessions on SQLite) starts, measures and writes a result file of the expected shape.
- * Needs the build (`npm test` builds first).
+ * Needs the build (`npm test` builds the packages and the bench first).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -17,7 +17,10 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe("benchmark smoke run", () => {
   it("measures the session check and writes the JSON and Markdown results", () => {
-    expect(existsSync(runScript), "bench/dist/run.js is missing: run `npm run build` first").toBe(true);
+    expect(
+      existsSync(runScript),
+      "bench/dist/run.js is missing: run `npm run build && npx tsc -b bench` first",
+    ).toBe(true);
     const run = spawnSync(process.execPath, [runScript, "--smoke", "--out", out], {
       encoding: "utf8",
       timeout: 50_000,
