@@ -235,7 +235,7 @@ export class SessionCookie {
     if (key.userid === null || key.userid === undefined) return { user: undefined, key };
     if (!this.userStorage)
       throw new CrossauthError(ErrorCode.Configuration, "SessionCookie needs a userStorage");
-    const { user } = await this.userStorage.getUserById(key.userid, options);
+    const { user } = await this.userStorage.getUserById(key.userid, { ...options, skipSecrets: true });
     return { user, key };
   }
 

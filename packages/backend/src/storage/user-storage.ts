@@ -18,6 +18,11 @@ export interface UserStorageGetOptions {
   skipActiveCheck?: boolean;
   /** Return a user in `awaitingemailverification` instead of throwing `EmailNotVerified`. */
   skipEmailVerifiedCheck?: boolean;
+  /**
+   * Leave the secrets out (the result's `secrets` is just `{userid}`): saves reading them on hot
+   * paths that never use them, such as resolving the user of a session.
+   */
+  skipSecrets?: boolean;
 }
 
 /** Options of every {@link UserStorage}. */

@@ -201,6 +201,7 @@ export class InMemoryUserStorage extends UserStorage {
     if (id === undefined || !user) throw new CrossauthError(ErrorCode.UserNotExist);
     checkUserState(user, options);
     const secrets: UserSecrets = { userid: id };
+    if (options?.skipSecrets) return deepCopy({ user, secrets });
     for (const [field, value] of Object.entries(this.secrets.get(id) ?? {})) {
       if (value !== null && value !== undefined) secrets[field] = value;
     }

@@ -249,6 +249,7 @@ export class KyselyUserStorage extends UserStorage {
     if (!row) throw new CrossauthError(ErrorCode.UserNotExist);
     const user = this.userFromRow(row);
     checkUserState(user, options);
+    if (options?.skipSecrets) return { user, secrets: { userid: user.id } };
     const { userSecretsTable, useridForeignKeyColumn: uid } = this.names;
     const stored = await withDbErrors(() =>
       this.db.selectFrom(userSecretsTable).selectAll().where(uid, "=", user.id).executeTakeFirst(),

@@ -188,6 +188,16 @@ export function userStorageTests(ctx: SuiteContext): void {
         expect((await storage(ctx).getUserById(String(user.id))).user.username).toBe("erin");
       });
 
+      it("leaves the secrets out when asked", async () => {
+        const user = await makeUser(storage(ctx), "secretless");
+        const { user: found, secrets } = await storage(ctx).getUserById(user.id, { skipSecrets: true });
+        expect(found.username).toBe("secretless");
+        expect(secrets).toEqual({ userid: user.id });
+        expect((await storage(ctx).getUserById(user.id)).secrets.password).toBe(
+          "pbkdf2:sha256:32:1000:0:salt:secretless",
+        );
+      });
+
       it("finds users by an exact field", async () => {
         await makeUser(storage(ctx), "frank");
         expect((await storage(ctx).getUserBy("email", "frank@example.com")).user.username).toBe("frank");
