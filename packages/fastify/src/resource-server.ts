@@ -139,11 +139,11 @@ async function userOfPayload(
   if (userStorage === undefined || sub === undefined || sub === payload.client_id) return undefined;
   let lookup: Promise<{ user: User }>;
   if (typeof sub === "number" && Number.isSafeInteger(sub) && sub >= 0) {
-    lookup = userStorage.getUserById(sub);
+    lookup = userStorage.getUserById(sub, { skipSecrets: true });
   } else if (typeof sub === "string" && /^[0-9]+$/.test(sub) && Number.isSafeInteger(Number(sub))) {
-    lookup = userStorage.getUserById(Number(sub));
+    lookup = userStorage.getUserById(Number(sub), { skipSecrets: true });
   } else if (typeof sub === "string" && sub !== "") {
-    lookup = userStorage.getUserByUsername(sub);
+    lookup = userStorage.getUserByUsername(sub, { skipSecrets: true });
   } else {
     return undefined;
   }

@@ -153,7 +153,7 @@ export async function resolveApiKey(
   try {
     const key = await apiKeyManager.validateToken(token);
     if (key.userid !== null && key.userid !== undefined) {
-      request.user = (await sessionManager.userStorage.getUserById(key.userid)).user;
+      request.user = (await sessionManager.userStorage.getUserById(key.userid, { skipSecrets: true })).user;
     }
     request.apiKey = key;
     request.scope = ApiKeyManager.scopesOf(key);
