@@ -2,6 +2,7 @@
  * The retry loop of {@link RedisKeyStorage}'s compare-and-set writes, queued per key within the process.
  * @module
  */
+import { randomInt } from "node:crypto";
 import { CrossauthError, ErrorCode } from "@crossauth/common";
 
 /** Returned by an attempt that lost a race and must be retried. */
@@ -29,7 +30,7 @@ export class OptimisticRetry {
       for (let i = 0; i < maxAttempts; i++) {
         const result = await attempt();
         if (result !== RETRY) return result;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 2 ** i)));
+        await new Promise((resolve) => setTimeout(resolve, randomInt(0, Math.min(100, 2 ** i) + 1)));
       }
       throw new CrossauthError(ErrorCode.Connection, "Key is being updated by too many writers; try again");
     };

@@ -3,6 +3,7 @@
  * filters and code-point ordering.
  * @module
  */
+import { randomInt } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   type Expression,
@@ -50,7 +51,7 @@ export async function inTransaction<T>(
       });
     } catch (e) {
       if (attempt >= conflictRetries || dbErrorKind(e) !== "conflict") throw toCrossauthError(e, unique);
-      await sleep(Math.random() * 20 * attempt);
+      await sleep(randomInt(0, 20 * attempt + 1));
     }
   }
 }
