@@ -80,16 +80,18 @@ export abstract class Authenticator {
   ): Promise<void>;
 
   /**
-   * Creates the secrets to store for a user (e.g. a password hash).
+   * Creates the secrets to store for a user (e.g. a password hash). Default: none, `{}`.
    * @param username - the user
    * @param params - the user's input
    * @param repeatParams - a repeated input to check against `params` (e.g. repeat password)
    */
-  abstract createPersistentSecrets(
-    username: string,
-    params: AuthenticationParameters,
-    repeatParams?: AuthenticationParameters,
-  ): Promise<UserSecretsInputFields>;
+  async createPersistentSecrets(
+    _username: string,
+    _params: AuthenticationParameters,
+    _repeatParams?: AuthenticationParameters,
+  ): Promise<UserSecretsInputFields> {
+    return {};
+  }
 
   /**
    * Creates and delivers a one-time secret (e.g. emails a code); returns what to keep in the session.

@@ -121,15 +121,6 @@ export class LdapAuthenticator extends PasswordAuthenticator {
     }
   }
 
-  /** `{}`: the password is kept in LDAP, nothing is stored locally. */
-  async createPersistentSecrets(
-    _username: string,
-    _params: AuthenticationParameters,
-    _repeatParams?: AuthenticationParameters,
-  ): Promise<UserSecretsInputFields> {
-    return {};
-  }
-
   /** `false`: a local record need not exist beforehand (see `ldapAutoCreateAccount`). */
   override requireUserEntry(): boolean {
     return false;

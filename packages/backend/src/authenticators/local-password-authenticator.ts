@@ -297,7 +297,7 @@ export class LocalPasswordAuthenticator extends PasswordAuthenticator {
    * @throws CrossauthError `PasswordMatch` when the repeat differs; `PasswordFormat` with one
    *   message per failed rule of `validatePasswordFn`
    */
-  async createPersistentSecrets(
+  override async createPersistentSecrets(
     _username: string,
     params: AuthenticationParameters,
     repeatParams?: AuthenticationParameters,

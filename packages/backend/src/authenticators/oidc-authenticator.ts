@@ -67,15 +67,6 @@ export class OidcAuthenticator extends Authenticator {
     throw new CrossauthError(ErrorCode.PasswordInvalid, OIDC_PASSWORD_REFUSED_MESSAGE);
   }
 
-  /** `{}`: nothing is stored locally for OpenID users. */
-  async createPersistentSecrets(
-    _username: string,
-    _params: AuthenticationParameters,
-    _repeatParams?: AuthenticationParameters,
-  ): Promise<UserSecretsInputFields> {
-    return {};
-  }
-
   /** `[]`: no persistent secrets. */
   secretNames(): string[] {
     return [];

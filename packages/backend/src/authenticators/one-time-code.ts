@@ -192,14 +192,6 @@ export abstract class OneTimeCodeAuthenticator extends Authenticator {
     checkOneTimeCode(params.otp, secrets, this.now());
   }
 
-  /** No persistent secrets: returns `{}`. */
-  async createPersistentSecrets(
-    _username: string,
-    _params: AuthenticationParameters,
-    _repeatParams?: AuthenticationParameters,
-  ): Promise<UserSecretsInputFields> {
-    return {};
-  }
   /** `[]`: nothing persistent. */
   secretNames(): string[] {
     return [];

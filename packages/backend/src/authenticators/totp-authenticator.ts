@@ -133,7 +133,7 @@ export class TotpAuthenticator extends Authenticator {
    * Creates a new shared secret. Parameters are ignored.
    * @returns `{totpsecret}`
    */
-  async createPersistentSecrets(
+  override async createPersistentSecrets(
     _username: string,
     _params: AuthenticationParameters,
     _repeatParams?: AuthenticationParameters,

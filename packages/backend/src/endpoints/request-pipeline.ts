@@ -125,19 +125,8 @@ function apiKeyToken(header: string | undefined, scheme: string): string | undef
 }
 
 /**
- * Whether the request carries an `Authorization` header with the API-key scheme (and an API key
- * manager is configured).
- */
-export function hasApiKey(request: RawEndpointRequest, apiKeyManager: ApiKeyManager | undefined): boolean {
-  return (
-    apiKeyManager !== undefined &&
-    apiKeyToken(request.headers.authorization, apiKeyManager.authScheme) !== undefined
-  );
-}
-
-/**
- * Resolves an `Authorization: ApiKey <token>` header: sets `apiKey`, `scope`, `authType: "apiKey"`
- * and, for a key with an owner, `user`.
+ * Resolves the token of an `Authorization: ApiKey <token>` header: sets `apiKey`, `scope`,
+ * `authType: "apiKey"` and, for a key with an owner, `user`.
  * @returns a 401 `InvalidKey` JSON error for a key that is invalid, expired or whose owner is gone; the
  *   owner's state error (e.g. 403 `UserNotActive`) when the owner may not log in
  * @throws storage failures (`Connection`...)
@@ -146,9 +135,8 @@ export async function resolveApiKey(
   prepared: PreparedRequest,
   sessionManager: SessionManager,
   apiKeyManager: ApiKeyManager,
+  token: string,
 ): Promise<EndpointResult | undefined> {
-  const token = apiKeyToken(prepared.request.headers.authorization, apiKeyManager.authScheme);
-  if (token === undefined) return undefined;
   const request = prepared.request;
   try {
     const key = await apiKeyManager.validateToken(token);
@@ -296,8 +284,9 @@ export async function authenticateRequest(
     clearCookies: [],
     headers: {},
   };
-  if (apiKeyManager !== undefined && hasApiKey(raw, apiKeyManager)) {
-    prepared.result = await resolveApiKey(prepared, sessionManager, apiKeyManager);
+  const token = apiKeyManager && apiKeyToken(raw.headers.authorization, apiKeyManager.authScheme);
+  if (apiKeyManager !== undefined && token !== undefined) {
+    prepared.result = await resolveApiKey(prepared, sessionManager, apiKeyManager, token);
   } else {
     await resolveSession(prepared, sessionManager);
   }
