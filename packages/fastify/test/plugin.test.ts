@@ -186,6 +186,9 @@ describe("application routes", () => {
       apiKey: "full",
       scope: ["read", "write", "admin"],
     });
+    // An API-key client is not a browser: no CSRF cookie, no CSRF header.
+    expect(accepted.headers["set-cookie"]).toBeUndefined();
+    expect(accepted.headers["x-crossauth-csrf"]).toBeUndefined();
     const cookieUser = await s.loggedIn("bob");
     expect((await cookieUser.get("/app/scoped")).statusCode).toBe(403);
   });

@@ -2,7 +2,7 @@
  * Random values from `node:crypto`'s CSPRNG (wire-formats.md, "Crypto primitives").
  * @module
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomFillSync, randomUUID } from "node:crypto";
 import { CrossauthError, ErrorCode } from "@crossauth/common";
 import { bytesToBase64url } from "./base64.js";
 
@@ -15,14 +15,42 @@ function checkLength(length: number): void {
   }
 }
 
+/** Size of the buffer small random values are cut from. */
+const POOL_SIZE = 4096;
+/** Values up to this many bytes come from the pool; longer ones are drawn on their own. */
+const POOL_MAX_TAKE = 256;
+const pool = Buffer.alloc(POOL_SIZE);
+let poolOffset = POOL_SIZE;
+
+/**
+ * `length` fresh bytes from `node:crypto`'s CSPRNG. Small requests are cut from a 4 KiB buffer filled
+ * by one `randomFillSync` call (each byte is handed out once and wiped from the buffer), because a
+ * call into the CSPRNG costs far more than copying: session ids and CSRF masks are drawn on every
+ * request. Larger requests are filled directly.
+ * @param length - number of bytes (0 to 65536)
+ * @throws CrossauthError `ValueError` for a negative or non-integer length
+ */
+export function randomBytesFromPool(length: number): Buffer {
+  checkLength(length);
+  const out = Buffer.allocUnsafe(length);
+  if (length > POOL_MAX_TAKE) return randomFillSync(out);
+  if (poolOffset + length > POOL_SIZE) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  pool.copy(out, 0, poolOffset, poolOffset + length);
+  pool.fill(0, poolOffset, poolOffset + length);
+  poolOffset += length;
+  return out;
+}
+
 /**
  * `length` random bytes as unpadded base64url (16 → 22 chars, 32 → 43 chars).
  * @param length - number of random bytes
  * @throws CrossauthError `ValueError` for a negative or non-integer length
  */
 export function randomValue(length: number): string {
-  checkLength(length);
-  return bytesToBase64url(randomBytes(length));
+  return bytesToBase64url(randomBytesFromPool(length));
 }
 
 /** A random salt: `randomValue(16)`. Used as its base64url text. */
@@ -52,8 +80,7 @@ export function base32FromBytes(bytes: Uint8Array, dashEvery?: number): string {
  * @throws CrossauthError `ValueError` for a negative or non-integer length
  */
 export function randomBase32(length: number, dashEvery?: number): string {
-  checkLength(length);
-  return base32FromBytes(randomBytes(length), dashEvery);
+  return base32FromBytes(randomBytesFromPool(length), dashEvery);
 }
 
 /** A random RFC 4122 version 4 UUID (36 characters with dashes). */

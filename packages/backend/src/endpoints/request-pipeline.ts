@@ -265,7 +265,8 @@ export function toEndpointRequest(raw: RawEndpointRequest): EndpointRequest {
 
 /**
  * Authenticates a request without looking at any endpoint: the API key (when the request carries one,
- * the session cookie is not consulted) or the session cookie, and the CSRF value. Adapters use it for
+ * the session cookie is not consulted, and no CSRF value is prepared: an API-key client is not a
+ * browser) or the session cookie and the CSRF value. Adapters use it for
  * the application's own routes.
  * @param raw - the request
  * @param sessionManager - the session manager
@@ -286,10 +287,11 @@ export async function authenticateRequest(
   };
   const token = apiKeyManager && apiKeyToken(raw.headers.authorization, apiKeyManager.authScheme);
   if (apiKeyManager !== undefined && token !== undefined) {
+    // A client sending an API key is not a browser: it gets no CSRF cookie or token.
     prepared.result = await resolveApiKey(prepared, sessionManager, apiKeyManager, token);
-  } else {
-    await resolveSession(prepared, sessionManager);
+    return prepared;
   }
+  await resolveSession(prepared, sessionManager);
   prepareCsrf(prepared, sessionManager);
   return prepared;
 }

@@ -5,7 +5,14 @@
  */
 import { CrossauthError, CrossauthLogger, ErrorCode, j } from "@crossauth/common";
 import Database from "better-sqlite3";
-import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from "kysely";
+import {
+  CompiledQuery,
+  Kysely,
+  MysqlDialect,
+  PostgresDialect,
+  type SqliteDatabase,
+  SqliteDialect,
+} from "kysely";
 import mysql from "mysql2";
 import pg from "pg";
 
@@ -72,10 +79,42 @@ function openSqlite(path: string): Database.Database {
   }
 }
 
+/** How many prepared SQLite statements {@link cachedStatements} keeps. */
+export const SQLITE_STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * A better-sqlite3 database as Kysely's SQLite dialect sees it, with prepared statements kept by SQL
+ * text: Kysely prepares every query it runs, and preparing costs more than running a point lookup.
+ * A statement still iterating (a streamed query) is never handed out twice: a busy one is replaced by
+ * a fresh statement for that call. At most `size` statements are kept; the least recently prepared
+ * is dropped first.
+ * @param db - the open database
+ * @param size - how many statements to keep
+ */
+export function cachedStatements(db: Database.Database, size = SQLITE_STATEMENT_CACHE_SIZE): SqliteDatabase {
+  const statements = new Map<string, Database.Statement>();
+  return {
+    close: () => {
+      statements.clear();
+      db.close();
+    },
+    prepare: (text: string) => {
+      const kept = statements.get(text);
+      if (kept !== undefined && !kept.busy) return kept;
+      const statement = db.prepare(text);
+      if (kept === undefined) {
+        if (statements.size >= size) statements.delete(statements.keys().next().value as string);
+        statements.set(text, statement);
+      }
+      return statement;
+    },
+  };
+}
+
 /**
  * Connects to a database (see {@link parseDatabaseUrl} for URLs). SQLite: better-sqlite3 in WAL mode
  * with `foreign_keys = ON` (which the cascading deletes of the schema need on every SQLite
- * connection) and a 5 s busy timeout. PostgreSQL: a pg pool. MySQL/MariaDB: a mysql2 pool with
+ * connection), a 5 s busy timeout and prepared statements reused ({@link cachedStatements}). PostgreSQL: a pg pool. MySQL/MariaDB: a mysql2 pool with
  * `dateStrings`, `timezone: "Z"`, `supportBigNumbers` and strict SQL mode (no silent truncation).
  * Pools connect lazily; call `destroy()` on the result to close them.
  * @param url - the database URL
@@ -84,7 +123,9 @@ function openSqlite(path: string): Database.Database {
 export function connectDatabase(url: string): Kysely<any> {
   const target = parseDatabaseUrl(url);
   if (target.dialect === "sqlite") {
-    return new Kysely<any>({ dialect: new SqliteDialect({ database: openSqlite(target.path) }) });
+    return new Kysely<any>({
+      dialect: new SqliteDialect({ database: cachedStatements(openSqlite(target.path)) }),
+    });
   }
   if (target.dialect === "postgres") {
     const pool = new pg.Pool({ connectionString: target.url });

@@ -10,7 +10,14 @@
  * create the pool with `dateStrings: true` and strict SQL mode (else values may be truncated).
  * @module
  */
-export { connectDatabase, type DatabaseTarget, parseDatabaseUrl, redactDatabaseUrl } from "./connect.js";
+export {
+  cachedStatements,
+  connectDatabase,
+  type DatabaseTarget,
+  parseDatabaseUrl,
+  redactDatabaseUrl,
+  SQLITE_STATEMENT_CACHE_SIZE,
+} from "./connect.js";
 export { type DbErrorKind, dbErrorKind, toCrossauthError, type UniqueViolation } from "./db-errors.js";
 export { type SqlDialectName, sqlDialect } from "./dialect.js";
 export { KyselyKeyStorage, type KyselyKeyStorageOptions } from "./kysely-key-storage.js";

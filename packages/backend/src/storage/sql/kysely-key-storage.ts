@@ -8,6 +8,7 @@ import { decodeKeyData, encodeKeyData } from "../key-data.js";
 import { KeyStorage } from "../key-storage.js";
 import { withDbErrors } from "./db-errors.js";
 import { dateFromDb, dateToDb, type SqlDialectName, sqlDialect, toDbValue } from "./dialect.js";
+import { ReusableQuery } from "./reusable-query.js";
 import { inTransaction, isColumnName, lockRows, ownerIs } from "./sql-helpers.js";
 import { resolveTableNames, type SqlTableNames } from "./table-names.js";
 
@@ -25,6 +26,8 @@ export class KyselyKeyStorage extends KeyStorage {
   private readonly table: string;
   private readonly uid: string;
   private readonly dialect: SqlDialectName;
+  /** The lookup of every authenticated request: a key by value. */
+  private readonly byValue: ReusableQuery<Row>;
 
   /**
    * @param db - the database, migrated with {@link migrateToLatest} (same table names)
@@ -40,6 +43,9 @@ export class KyselyKeyStorage extends KeyStorage {
     this.table = names.keyTable;
     this.uid = names.useridForeignKeyColumn;
     this.dialect = sqlDialect(db);
+    this.byValue = new ReusableQuery(db, 1, (d, value) =>
+      d.selectFrom(this.table).selectAll().where("value", "=", value),
+    );
   }
 
   /**
@@ -47,9 +53,7 @@ export class KyselyKeyStorage extends KeyStorage {
    * @throws CrossauthError `InvalidKey` when absent, `Connection`
    */
   async getKey(key: string): Promise<Key> {
-    const row = await withDbErrors(() =>
-      this.db.selectFrom(this.table).selectAll().where("value", "=", key).executeTakeFirst(),
-    );
+    const [row] = await withDbErrors(() => this.byValue.execute(key));
     if (!row) throw new CrossauthError(ErrorCode.InvalidKey);
     return this.keyFromRow(row);
   }

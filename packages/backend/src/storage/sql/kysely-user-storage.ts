@@ -18,6 +18,7 @@ import { checkUserState } from "../user-state-check.js";
 import { UserStorage, type UserStorageGetOptions, type UserStorageOptions } from "../user-storage.js";
 import { dbErrorKind, toCrossauthError, withDbErrors } from "./db-errors.js";
 import { boolFromDb, type SqlDialectName, sqlDialect, toDbRow } from "./dialect.js";
+import { ReusableQuery } from "./reusable-query.js";
 import { byCodePoint, inTransaction, isColumnName, lockRows, paginate } from "./sql-helpers.js";
 import { resolveTableNames, type SqlTableNames } from "./table-names.js";
 
@@ -25,6 +26,8 @@ import { resolveTableNames, type SqlTableNames } from "./table-names.js";
 export interface KyselyUserStorageOptions extends UserStorageOptions, SqlTableNames {}
 
 type Row = Record<string, unknown>;
+/** Columns whose compiled lookups a storage keeps (the built-in ones and a few of `getUserBy`). */
+const MAX_LOOKUPS = 16;
 const userExists = { code: ErrorCode.UserExists, message: "Username or email already in use" };
 
 /** A numeric string as a number (ids are integers in the Crossauth schema); anything else unchanged. */
@@ -41,6 +44,8 @@ function idValue(id: string | number): string | number {
 export class KyselyUserStorage extends UserStorage {
   private readonly names: Required<SqlTableNames>;
   private readonly dialect: SqlDialectName;
+  /** Single-user lookups by column (id, username, email...), compiled once per column. */
+  private readonly lookups = new Map<string, ReusableQuery<Row>>();
 
   /**
    * @param db - the database, migrated with {@link migrateToLatest} (same table names)
@@ -219,9 +224,37 @@ export class KyselyUserStorage extends UserStorage {
       : ["username", username];
   }
 
-  /** The first user (by id) whose `column` equals `value`. */
+  /**
+   * The first user (by id) whose `column` equals `value`; undefined also when the value cannot have
+   * the column's type (e.g. a non-numeric id on PostgreSQL).
+   * @throws CrossauthError `Connection` and other mapped driver errors
+   */
   private async findOne(column: string, value: unknown): Promise<Row | undefined> {
-    return (await this.findAll(column, value, 1))[0];
+    try {
+      return (await this.lookupBy(column).execute(value))[0];
+    } catch (e) {
+      if (dbErrorKind(e) === "badValue") return undefined;
+      throw toCrossauthError(e);
+    }
+  }
+
+  /** The compiled single-user lookup by `column` (kept for up to {@link MAX_LOOKUPS} columns). */
+  private lookupBy(column: string): ReusableQuery<Row> {
+    let lookup = this.lookups.get(column);
+    if (lookup === undefined) {
+      const { userTable, idColumn } = this.names;
+      lookup = new ReusableQuery(this.db, 1, (d, value) =>
+        d
+          .selectFrom(userTable)
+          .selectAll()
+          .where(sql.ref(column), "=", value)
+          .orderBy(idColumn)
+          // A literal: SQLite plans a bound LIMIT more slowly (measured 17 µs against 10 µs per lookup).
+          .limit(sql.lit(1)),
+      );
+      if (this.lookups.size < MAX_LOOKUPS) this.lookups.set(column, lookup);
+    }
+    return lookup;
   }
 
   /**
@@ -229,7 +262,7 @@ export class KyselyUserStorage extends UserStorage {
    * type (e.g. a non-numeric id on PostgreSQL).
    * @throws CrossauthError `BadRequest` for an unknown column, `Connection`
    */
-  private async findAll(column: string, value: unknown, limit?: number): Promise<Row[]> {
+  private async findAll(column: string, value: unknown): Promise<Row[]> {
     const { userTable, idColumn } = this.names;
     const query = this.db
       .selectFrom(userTable)
@@ -237,7 +270,7 @@ export class KyselyUserStorage extends UserStorage {
       .where(sql.ref(column), "=", value)
       .orderBy(idColumn);
     try {
-      return await (limit === undefined ? query : query.limit(limit)).execute();
+      return await query.execute();
     } catch (e) {
       if (dbErrorKind(e) === "badValue") return [];
       throw toCrossauthError(e);
