@@ -3,13 +3,11 @@
  * `pbkdf2:<digest>:<keyLen>:<iterations>:<useSecret 0|1>:<salt>:<hash>`.
  * @module
  */
-import { getHashes, pbkdf2, timingSafeEqual } from "node:crypto";
-import { promisify } from "node:util";
+import { getHashes, timingSafeEqual } from "node:crypto";
 import { CrossauthError, ErrorCode } from "@crossauth/common";
 import { base64urlToBytes, bytesToBase64url } from "./base64.js";
+import { defaultPbkdf2Pool } from "./pbkdf2-pool.js";
 import { randomSalt } from "./random.js";
-
-const pbkdf2Async = promisify(pbkdf2);
 
 /** Default PBKDF2 digest. */
 export const DEFAULT_PBKDF2_DIGEST = "sha256";
@@ -84,18 +82,22 @@ async function derive(
   checkParameters(iterations, keyLen);
   const saltInput = secret === undefined ? salt : `${salt}!${secret}`;
   try {
-    return await pbkdf2Async(plaintext, saltInput, iterations, keyLen, digest);
-  } catch {
+    // Low-priority worker threads (pbkdf2-pool.ts), not libuv's threadpool: the event loop stays responsive.
+    return await defaultPbkdf2Pool().derive(plaintext, saltInput, iterations, keyLen, digest);
+  } catch (e) {
+    // The pool's own errors (Connection when closed, UnknownError for a dead thread) pass through.
+    if (e instanceof CrossauthError) throw e;
     throw new CrossauthError(ErrorCode.UnsupportedAlgorithm, "PBKDF2 failed for this digest");
   }
 }
 
 /**
- * Hashes a password with PBKDF2, asynchronously (off the event loop).
+ * Hashes a password with PBKDF2, asynchronously, in {@link defaultPbkdf2Pool}'s low-priority threads.
  * @param plaintext - the password
  * @param options - see {@link HashOptions}
  * @returns the base64url hash, or the full stored form when `options.encode`
- * @throws CrossauthError `UnsupportedAlgorithm` for an unknown digest, `InvalidHash` for bad parameters
+ * @throws CrossauthError `UnsupportedAlgorithm` for an unknown digest, `InvalidHash` for bad parameters,
+ *   `Connection` when the hashing pool is closed meanwhile, `UnknownError` when a hashing thread dies
  */
 export async function passwordHash(plaintext: string, options: HashOptions = {}): Promise<string> {
   const salt = options.salt ?? randomSalt();
@@ -183,7 +185,8 @@ export function decodePasswordHash(hash: string): PasswordHash {
  * @param secret - the pepper; needed only for hashes whose flag is `1`
  * @returns true when the password matches; false otherwise (never throws for a wrong password)
  * @throws CrossauthError `InvalidHash` / `UnsupportedAlgorithm` for a malformed stored hash;
- *   `Configuration` when the hash needs a pepper and none is given
+ *   `Configuration` when the hash needs a pepper and none is given; `Connection` / `UnknownError` as
+ *   for {@link passwordHash}
  */
 export async function passwordsEqual(
   plaintext: string,
