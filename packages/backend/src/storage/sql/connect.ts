@@ -114,9 +114,10 @@ export function cachedStatements(db: Database.Database, size = SQLITE_STATEMENT_
 /**
  * Connects to a database (see {@link parseDatabaseUrl} for URLs). SQLite: better-sqlite3 in WAL mode
  * with `foreign_keys = ON` (which the cascading deletes of the schema need on every SQLite
- * connection), a 5 s busy timeout and prepared statements reused ({@link cachedStatements}). PostgreSQL: a pg pool. MySQL/MariaDB: a mysql2 pool with
- * `dateStrings`, `timezone: "Z"`, `supportBigNumbers` and strict SQL mode (no silent truncation).
- * Pools connect lazily; call `destroy()` on the result to close them.
+ * connection), a 5 s busy timeout and prepared statements reused ({@link cachedStatements}).
+ * PostgreSQL: a pg pool. MySQL/MariaDB: a mysql2 pool with `dateStrings`, `timezone: "Z"`,
+ * `supportBigNumbers` and strict SQL mode (no silent truncation). Pools connect lazily; call
+ * `destroy()` on the result to close them.
  * @param url - the database URL
  * @throws CrossauthError `Configuration` for a bad URL, `Connection` when a SQLite file cannot be opened
  */
