@@ -14,13 +14,21 @@ import {
 import { ParamType, setParameter } from "../config/index.js";
 import { hash, randomValue, signSecureToken, unsignSecureToken } from "../crypto/index.js";
 import type { KeyStorage } from "../storage/key-storage.js";
-import type { UserStorage, UserStorageGetOptions } from "../storage/user-storage.js";
+import { checkUserState } from "../storage/user-state-check.js";
+import type { KeyAndOwner, UserStorage, UserStorageGetOptions } from "../storage/user-storage.js";
 import { type Cookie, type CookieOptions, makeCookieString, readCookieOptions } from "./cookie.js";
 
 /** Default absolute lifetime of a session and its persistent cookie: 30 days. */
 export const DEFAULT_SESSION_MAX_AGE = 30 * 24 * 60 * 60;
 /** Last-activity time is written back at most this often (ms), to spare the storage. */
 const LAST_ACTIVE_REFRESH_MS = 60_000;
+
+/** A failed session-key lookup as the session layer reports it: an unknown key is `InvalidSession`. */
+function sessionLookupError(e: unknown): unknown {
+  return e instanceof CrossauthError && e.code === ErrorCode.InvalidKey
+    ? new CrossauthError(ErrorCode.InvalidSession, "Session does not exist")
+    : e;
+}
 const MAX_CREATE_ATTEMPTS = 10;
 
 /**
@@ -199,11 +207,21 @@ export class SessionCookie {
     try {
       key = await this.keyStorage.getKey(value);
     } catch (e) {
-      if (e instanceof CrossauthError && e.code === ErrorCode.InvalidKey) {
-        throw new CrossauthError(ErrorCode.InvalidSession, "Session does not exist");
-      }
-      throw e;
+      throw sessionLookupError(e);
     }
+    return this.liveSessionKey(value, key);
+  }
+
+  /**
+   * The checks of a found session key: absolute expiry and idle timeout (an expired key is deleted),
+   * the filter function, and the activity record (written at most once a minute).
+   * @param value - the stored key value
+   * @param found - the key as read
+   * @returns the key, with `lastactive` updated when it was written
+   * @throws CrossauthError `Expired`, `InvalidSession` (filtered out), storage errors
+   */
+  private async liveSessionKey(value: string, found: Key): Promise<Key> {
+    let key = found;
     const now = this.now().getTime();
     const lastActive = (key.lastactive ?? key.created).getTime();
     const expired = key.expires !== null && now > key.expires.getTime();
@@ -231,12 +249,25 @@ export class SessionCookie {
    *   storage; the user storage's errors (e.g. `UserNotActive`) for a session whose user can't log in
    */
   async getUserForSessionId(sessionId: string, options: UserStorageGetOptions = {}): Promise<UserAndKey> {
-    const key = await this.getSessionKey(sessionId);
+    const value = this.storedValue(sessionId);
+    let joined: KeyAndOwner | undefined;
+    try {
+      // One query where the storages can join the key with its user (UserStorage.getKeyAndOwner).
+      joined = await this.userStorage?.getKeyAndOwner(value, this.keyStorage);
+    } catch (e) {
+      throw sessionLookupError(e);
+    }
+    const key = joined ? await this.liveSessionKey(value, joined.key) : await this.getSessionKey(sessionId);
     if (key.userid === null || key.userid === undefined) return { user: undefined, key };
     if (!this.userStorage)
       throw new CrossauthError(ErrorCode.Configuration, "SessionCookie needs a userStorage");
-    const { user } = await this.userStorage.getUserById(key.userid, { ...options, skipSecrets: true });
-    return { user, key };
+    if (!joined) {
+      const { user } = await this.userStorage.getUserById(key.userid, { ...options, skipSecrets: true });
+      return { user, key };
+    }
+    if (!joined.owner) throw new CrossauthError(ErrorCode.UserNotExist);
+    checkUserState(joined.owner, options);
+    return { user: joined.owner, key };
   }
 
   /**

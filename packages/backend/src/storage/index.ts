@@ -17,4 +17,9 @@ export {
 export * from "./redis/index.js";
 export * from "./sql/index.js";
 export { checkUserState } from "./user-state-check.js";
-export { UserStorage, type UserStorageGetOptions, type UserStorageOptions } from "./user-storage.js";
+export {
+  type KeyAndOwner,
+  UserStorage,
+  type UserStorageGetOptions,
+  type UserStorageOptions,
+} from "./user-storage.js";

@@ -3,6 +3,7 @@
  * @module
  */
 import type {
+  Key,
   PartialUser,
   PartialUserSecrets,
   User,
@@ -11,6 +12,7 @@ import type {
   UserSecretsInputFields,
 } from "@crossauth/common";
 import { ParamType, setParameter } from "../config/index.js";
+import type { KeyStorage } from "./key-storage.js";
 
 /** Options of the `getUserBy*` methods. */
 export interface UserStorageGetOptions {
@@ -23,6 +25,17 @@ export interface UserStorageGetOptions {
    * paths that never use them, such as resolving the user of a session.
    */
   skipSecrets?: boolean;
+}
+
+/** A key and the user it belongs to, read together (see {@link UserStorage.getKeyAndOwner}). */
+export interface KeyAndOwner {
+  /** The key, as {@link KeyStorage.getKey} returns it. */
+  key: Key;
+  /**
+   * The user named by the key's `userid`, as stored: no state check applied, no secrets. Undefined
+   * when the key has no user or its user no longer exists.
+   */
+  owner: User | undefined;
 }
 
 /** Options of every {@link UserStorage}. */
@@ -142,4 +155,17 @@ export abstract class UserStorage {
    * @param take - maximum number to return
    */
   abstract getUsers(skip?: number, take?: number): Promise<User[]>;
+
+  /**
+   * Reads the key stored as `keyValue` and the user it belongs to in one lookup, where this storage
+   * can (the SQL storages, when `keyStorage` is a SQL key storage on the same database). The default
+   * answers undefined: the caller then reads the key and the user separately. Session checks use it.
+   * @param _keyValue - the stored key value
+   * @param _keyStorage - the storage that holds the key
+   * @returns the key and its owner (see {@link KeyAndOwner}), or undefined when not supported
+   * @throws CrossauthError `InvalidKey` when no key has this value, `Connection`
+   */
+  getKeyAndOwner(_keyValue: string, _keyStorage: KeyStorage): Promise<KeyAndOwner | undefined> {
+    return Promise.resolve(undefined);
+  }
 }

@@ -20,7 +20,7 @@ export {
 } from "./connect.js";
 export { type DbErrorKind, dbErrorKind, toCrossauthError, type UniqueViolation } from "./db-errors.js";
 export { type SqlDialectName, sqlDialect } from "./dialect.js";
-export { KyselyKeyStorage, type KyselyKeyStorageOptions } from "./kysely-key-storage.js";
+export { type KeyTableJoin, KyselyKeyStorage, type KyselyKeyStorageOptions } from "./kysely-key-storage.js";
 export {
   KyselyOAuthAuthorizationStorage,
   type KyselyOAuthAuthorizationStorageOptions,

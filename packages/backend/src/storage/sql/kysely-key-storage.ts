@@ -12,6 +12,16 @@ import { ReusableQuery } from "./reusable-query.js";
 import { inTransaction, isColumnName, lockRows, ownerIs } from "./sql-helpers.js";
 import { resolveTableNames, type SqlTableNames } from "./table-names.js";
 
+/** What a joined lookup needs to know about a {@link KyselyKeyStorage} (see `KyselyUserStorage`). */
+export interface KeyTableJoin {
+  /** The key table. */
+  table: string;
+  /** Its user-id column. */
+  userIdColumn: string;
+  /** Converts a row of the key table (extra columns allowed) to a key. */
+  keyFromRow(row: Record<string, unknown>): Key;
+}
+
 /** Options of {@link KyselyKeyStorage}: the table names. */
 export interface KyselyKeyStorageOptions extends SqlTableNames {}
 
@@ -56,6 +66,16 @@ export class KyselyKeyStorage extends KeyStorage {
     const [row] = await withDbErrors(() => this.byValue.execute(key));
     if (!row) throw new CrossauthError(ErrorCode.InvalidKey);
     return this.keyFromRow(row);
+  }
+
+  /**
+   * How to join this storage's key table in a query on `db`, for reading a key with its owner in
+   * one query; undefined when this storage uses another database.
+   * @param db - the database of the query
+   */
+  keyTableJoin(db: Kysely<any>): KeyTableJoin | undefined {
+    if (db !== this.db) return undefined;
+    return { table: this.table, userIdColumn: this.uid, keyFromRow: (row) => this.keyFromRow(row) };
   }
 
   /**

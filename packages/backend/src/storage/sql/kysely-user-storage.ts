@@ -5,6 +5,7 @@
 import {
   CrossauthError,
   ErrorCode,
+  type Key,
   type PartialUser,
   type PartialUserSecrets,
   type User,
@@ -14,10 +15,17 @@ import {
   type UserSecretsInputFields,
 } from "@crossauth/common";
 import { type Kysely, sql } from "kysely";
+import type { KeyStorage } from "../key-storage.js";
 import { checkUserState } from "../user-state-check.js";
-import { UserStorage, type UserStorageGetOptions, type UserStorageOptions } from "../user-storage.js";
+import {
+  type KeyAndOwner,
+  UserStorage,
+  type UserStorageGetOptions,
+  type UserStorageOptions,
+} from "../user-storage.js";
 import { dbErrorKind, toCrossauthError, withDbErrors } from "./db-errors.js";
 import { boolFromDb, type SqlDialectName, sqlDialect, toDbRow } from "./dialect.js";
+import { KyselyKeyStorage } from "./kysely-key-storage.js";
 import { ReusableQuery } from "./reusable-query.js";
 import { byCodePoint, inTransaction, isColumnName, lockRows, paginate } from "./sql-helpers.js";
 import { resolveTableNames, type SqlTableNames } from "./table-names.js";
@@ -28,6 +36,16 @@ export interface KyselyUserStorageOptions extends UserStorageOptions, SqlTableNa
 type Row = Record<string, unknown>;
 /** Columns whose compiled lookups a storage keeps (the built-in ones and a few of `getUserBy`). */
 const MAX_LOOKUPS = 16;
+/** Alias prefix of the owner's columns in the key-and-owner query (numbered, so any name fits). */
+const OWNER_COLUMN = "__crossauth_owner_";
+
+/** The compiled key-and-owner query for one key storage, with the user columns it selects. */
+interface OwnerLookup {
+  keyStorage: KyselyKeyStorage;
+  columns: string[];
+  query: ReusableQuery<Row>;
+  keyFromRow(row: Row): Key;
+}
 const userExists = { code: ErrorCode.UserExists, message: "Username or email already in use" };
 
 /** A numeric string as a number (ids are integers in the Crossauth schema); anything else unchanged. */
@@ -46,6 +64,9 @@ export class KyselyUserStorage extends UserStorage {
   private readonly dialect: SqlDialectName;
   /** Single-user lookups by column (id, username, email...), compiled once per column. */
   private readonly lookups = new Map<string, ReusableQuery<Row>>();
+  /** The user table's columns, as seen in the first user row read (see {@link getKeyAndOwner}). */
+  private userColumns: string[] | undefined;
+  private ownerLookup: OwnerLookup | undefined;
 
   /**
    * @param db - the database, migrated with {@link migrateToLatest} (same table names)
@@ -217,6 +238,58 @@ export class KyselyUserStorage extends UserStorage {
     return Number((await insert.executeTakeFirstOrThrow()).insertId);
   }
 
+  /**
+   * Reads a key and its owner in one query (a LEFT JOIN of the key table with the user table) when
+   * `keyStorage` is a {@link KyselyKeyStorage} on the same database. The owner's columns are selected
+   * by name, learnt from the first user row this storage read: until then, and after a failed joined
+   * query (say, a column dropped at run time), it answers undefined and the caller reads the key and
+   * the user separately. A column added to the user table while the process runs is seen by the
+   * joined query only after a restart.
+   * @param keyValue - the stored key value
+   * @param keyStorage - the storage that holds the key
+   * @throws CrossauthError `InvalidKey` when no key has this value
+   */
+  override async getKeyAndOwner(keyValue: string, keyStorage: KeyStorage): Promise<KeyAndOwner | undefined> {
+    const lookup = this.ownerLookupFor(keyStorage);
+    if (!lookup) return undefined;
+    let row: Row | undefined;
+    try {
+      [row] = await lookup.query.execute(keyValue);
+    } catch {
+      this.userColumns = undefined;
+      this.ownerLookup = undefined;
+      return undefined;
+    }
+    if (!row) throw new CrossauthError(ErrorCode.InvalidKey);
+    const ownerRow: Row = {};
+    lookup.columns.forEach((column, i) => {
+      ownerRow[column] = row[OWNER_COLUMN + i];
+      delete row[OWNER_COLUMN + i];
+    });
+    const owned = ownerRow[this.names.idColumn] !== null && ownerRow[this.names.idColumn] !== undefined;
+    return { key: lookup.keyFromRow(row), owner: owned ? this.userFromRow(ownerRow) : undefined };
+  }
+
+  /** The compiled key-and-owner query for `keyStorage`, when it can be built (see {@link getKeyAndOwner}). */
+  private ownerLookupFor(keyStorage: KeyStorage): OwnerLookup | undefined {
+    if (this.ownerLookup?.keyStorage === keyStorage) return this.ownerLookup;
+    const columns = this.userColumns;
+    if (!(keyStorage instanceof KyselyKeyStorage) || columns === undefined) return undefined;
+    const join = keyStorage.keyTableJoin(this.db);
+    if (!join) return undefined;
+    const { userTable, idColumn } = this.names;
+    const query = new ReusableQuery<Row>(this.db, 1, (d, value) =>
+      d
+        .selectFrom(`${join.table} as k`)
+        .leftJoin(`${userTable} as u`, `u.${idColumn}`, `k.${join.userIdColumn}`)
+        .selectAll("k")
+        .select(columns.map((column, i) => sql.id("u", column).as(OWNER_COLUMN + i)))
+        .where("k.value", "=", value),
+    );
+    this.ownerLookup = { keyStorage, columns, query, keyFromRow: join.keyFromRow };
+    return this.ownerLookup;
+  }
+
   /** The column and value a username lookup matches. */
   private usernameMatch(username: string): [string, string] {
     return this.normalizeUsername
@@ -231,7 +304,9 @@ export class KyselyUserStorage extends UserStorage {
    */
   private async findOne(column: string, value: unknown): Promise<Row | undefined> {
     try {
-      return (await this.lookupBy(column).execute(value))[0];
+      const row = (await this.lookupBy(column).execute(value))[0];
+      if (row) this.userColumns ??= Object.keys(row);
+      return row;
     } catch (e) {
       if (dbErrorKind(e) === "badValue") return undefined;
       throw toCrossauthError(e);
