@@ -3,11 +3,22 @@
  * (wire-formats.md, "API key").
  * @module
  */
-import { type ApiKey, CrossauthError, CrossauthLogger, ErrorCode, j, KeyPrefix } from "@crossauth/common";
+import {
+  type ApiKey,
+  CrossauthError,
+  CrossauthLogger,
+  ErrorCode,
+  j,
+  type Key,
+  KeyPrefix,
+  type User,
+} from "@crossauth/common";
 import { ParamType, setParameter } from "../config/index.js";
 import { hash, randomValue, sign, unsign } from "../crypto/index.js";
 import { decodeKeyData } from "../storage/key-data.js";
 import type { KeyStorage } from "../storage/key-storage.js";
+import { checkUserState } from "../storage/user-state-check.js";
+import type { UserStorage, UserStorageGetOptions } from "../storage/user-storage.js";
 
 /** Options of {@link ApiKeyManager}. */
 export interface ApiKeyManagerOptions {
@@ -108,6 +119,45 @@ export class ApiKeyManager {
    * @throws CrossauthError `InvalidKey` for a bad signature or unknown key; `Expired`
    */
   async getKey(signedValue: string): Promise<ApiKey> {
+    const unsigned = this.unsignedValue(signedValue);
+    return this.unexpired(await this.keyStorage.getKey(this.prefix + hash(unsigned)), unsigned);
+  }
+
+  /**
+   * Validates an `Authorization` header value (`ApiKey <token>`, or the bare token) and returns the
+   * key with its owner, read in one query where `userStorage` can join them
+   * ({@link UserStorage.getKeyAndOwner}), else the key and then its owner (without secrets).
+   * @param headerValue - the header value
+   * @param userStorage - where the owner is
+   * @param options - user-state checks to skip
+   * @returns the key, and its owner (undefined for a key that belongs to no user)
+   * @throws CrossauthError `InvalidKey` or `Expired`; `UserNotExist` when the owner is gone; the
+   *   owner's state errors (e.g. `UserNotActive`)
+   */
+  async validateTokenWithOwner(
+    headerValue: string,
+    userStorage: UserStorage,
+    options: UserStorageGetOptions = {},
+  ): Promise<{ key: ApiKey; owner: User | undefined }> {
+    const unsigned = this.unsignedValue(this.tokenOf(headerValue));
+    const value = this.prefix + hash(unsigned);
+    const joined = await userStorage.getKeyAndOwner(value, this.keyStorage);
+    const key = this.unexpired(joined?.key ?? (await this.keyStorage.getKey(value)), unsigned);
+    if (key.userid === null || key.userid === undefined) return { key, owner: undefined };
+    if (!joined) {
+      const { user } = await userStorage.getUserById(key.userid, { ...options, skipSecrets: true });
+      return { key, owner: user };
+    }
+    if (!joined.owner) throw new CrossauthError(ErrorCode.UserNotExist);
+    checkUserState(joined.owner, options);
+    return { key, owner: joined.owner };
+  }
+
+  /**
+   * The unsigned value `V` of a token, after checking its signature.
+   * @throws CrossauthError `InvalidKey` for a bad signature or payload
+   */
+  private unsignedValue(signedValue: string): string {
     let unsigned: unknown;
     try {
       unsigned = unsign(signedValue, this.secret).v;
@@ -116,7 +166,14 @@ export class ApiKeyManager {
     }
     if (typeof unsigned !== "string" || unsigned === "")
       throw new CrossauthError(ErrorCode.InvalidKey, "API key is invalid");
-    const key = await this.keyStorage.getKey(this.prefix + hash(unsigned));
+    return unsigned;
+  }
+
+  /**
+   * The key, unless it has expired.
+   * @throws CrossauthError `Expired`
+   */
+  private unexpired(key: Key, unsigned: string): ApiKey {
     if (key.expires && this.now().getTime() > key.expires.getTime()) {
       CrossauthLogger.logger.debug(j({ msg: "Expired API key", hashedApiKey: hash(unsigned) }));
       throw new CrossauthError(ErrorCode.Expired, "API key has expired");
@@ -124,16 +181,18 @@ export class ApiKeyManager {
     return key as ApiKey;
   }
 
+  /** The token of an `Authorization` header value: after `ApiKey `, or the whole value. */
+  private tokenOf(headerValue: string): string {
+    const scheme = `${this.authScheme} `;
+    return headerValue.startsWith(scheme) ? headerValue.slice(scheme.length).trim() : headerValue.trim();
+  }
+
   /**
    * Validates an `Authorization` header value (`ApiKey <token>`, or the bare token).
    * @throws CrossauthError `InvalidKey` or `Expired`
    */
   async validateToken(headerValue: string): Promise<ApiKey> {
-    const scheme = `${this.authScheme} `;
-    const token = headerValue.startsWith(scheme)
-      ? headerValue.slice(scheme.length).trim()
-      : headerValue.trim();
-    return this.getKey(token);
+    return this.getKey(this.tokenOf(headerValue));
   }
 
   /**

@@ -139,10 +139,8 @@ export async function resolveApiKey(
 ): Promise<EndpointResult | undefined> {
   const request = prepared.request;
   try {
-    const key = await apiKeyManager.validateToken(token);
-    if (key.userid !== null && key.userid !== undefined) {
-      request.user = (await sessionManager.userStorage.getUserById(key.userid, { skipSecrets: true })).user;
-    }
+    const { key, owner } = await apiKeyManager.validateTokenWithOwner(token, sessionManager.userStorage);
+    request.user = owner;
     request.apiKey = key;
     request.scope = ApiKeyManager.scopesOf(key);
     request.authType = "apiKey";

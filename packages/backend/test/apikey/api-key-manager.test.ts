@@ -1,6 +1,19 @@
-import { ApiKeyManager, hash, InMemoryKeyStorage, sign, unsign } from "@crossauth/backend";
-import { ErrorCode, KeyPrefix } from "@crossauth/common";
-import { beforeEach, describe, expect, it } from "vitest";
+import {
+  ApiKeyManager,
+  connectDatabase,
+  hash,
+  InMemoryKeyStorage,
+  InMemoryUserStorage,
+  type KeyStorage,
+  KyselyKeyStorage,
+  KyselyUserStorage,
+  migrateToLatest,
+  sign,
+  type UserStorage,
+  unsign,
+} from "@crossauth/backend";
+import { ErrorCode, KeyPrefix, UserState } from "@crossauth/common";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { expectCrossauthRejection } from "../helpers/expect-crossauth-error.js";
 
 const secret = "ABCDEFGHIJKLMNOPQRSTUVWX";
@@ -68,5 +81,67 @@ describe("ApiKeyManager", () => {
     expect(() => new ApiKeyManager(keys, { secret, keyLength: 8 })).toThrowError(
       expect.objectContaining({ code: ErrorCode.Configuration }),
     );
+  });
+});
+
+describe.each([
+  ["memory (key, then owner)", "memory"],
+  ["SQLite (one joined query)", "sqlite"],
+] as const)("ApiKeyManager.validateTokenWithOwner on %s", (_title, kind) => {
+  let t: number;
+  let users: UserStorage;
+  let keys: KeyStorage;
+  let manager: ApiKeyManager;
+  let close: () => Promise<void>;
+
+  beforeEach(async () => {
+    t = Date.UTC(2026, 5, 1);
+    if (kind === "memory") {
+      keys = new InMemoryKeyStorage();
+      users = new InMemoryUserStorage({ keyStorage: keys as InMemoryKeyStorage });
+      close = async () => undefined;
+    } else {
+      const db = connectDatabase(":memory:");
+      await migrateToLatest(db);
+      keys = new KyselyKeyStorage(db);
+      users = new KyselyUserStorage(db);
+      close = () => db.destroy();
+    }
+    manager = new ApiKeyManager(keys, { secret, now: () => new Date(t) });
+  });
+  afterEach(async () => {
+    await close();
+  });
+
+  const newUser = (username: string) =>
+    users.createUser({ username, state: UserState.active, factor1: "localpassword" });
+
+  it("returns the key and its owner; a key of no user has no owner", async () => {
+    const alice = await newUser("alice");
+    await users.getUserById(alice.id); // the SQL storage learns the user table's columns
+    const { key, token } = await manager.createKey("ci", alice.id, { scope: ["read"] });
+    const found = await manager.validateTokenWithOwner(`ApiKey ${token}`, users);
+    expect(found.key.value).toBe(key.value);
+    expect(found.key.name).toBe("ci");
+    expect(ApiKeyManager.scopesOf(found.key)).toEqual(["read"]);
+    expect(found.owner).toEqual((await users.getUserById(alice.id, { skipSecrets: true })).user);
+    const system = await manager.createKey("system", null);
+    expect((await manager.validateTokenWithOwner(system.token, users)).owner).toBeUndefined();
+  });
+
+  it("refuses bad and expired keys, and applies the owner's state checks", async () => {
+    const bob = await newUser("bob");
+    await users.getUserById(bob.id);
+    const { token } = await manager.createKey("ci", bob.id, {}, 60);
+    await expectCrossauthRejection(
+      manager.validateTokenWithOwner(sign({ v: "AAAAAAAAAAAAAAAAAAAAAA" }, secret), users),
+      ErrorCode.InvalidKey,
+    );
+    await users.updateUser({ id: bob.id, state: UserState.disabled });
+    await expectCrossauthRejection(manager.validateTokenWithOwner(token, users), ErrorCode.UserNotActive);
+    const lenient = await manager.validateTokenWithOwner(token, users, { skipActiveCheck: true });
+    expect(lenient.owner?.state).toBe(UserState.disabled);
+    t += 61_000;
+    await expectCrossauthRejection(manager.validateTokenWithOwner(token, users), ErrorCode.Expired);
   });
 });
