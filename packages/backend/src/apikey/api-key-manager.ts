@@ -16,8 +16,8 @@ import {
 import { ParamType, setParameter } from "../config/index.js";
 import { hash, randomValue, sign, unsign } from "../crypto/index.js";
 import { decodeKeyData } from "../storage/key-data.js";
+import { readKeyWithOwner } from "../storage/key-owner.js";
 import type { KeyStorage } from "../storage/key-storage.js";
-import { checkUserState } from "../storage/user-state-check.js";
 import type { UserStorage, UserStorageGetOptions } from "../storage/user-storage.js";
 
 /** Options of {@link ApiKeyManager}. */
@@ -140,17 +140,14 @@ export class ApiKeyManager {
     options: UserStorageGetOptions = {},
   ): Promise<{ key: ApiKey; owner: User | undefined }> {
     const unsigned = this.unsignedValue(this.tokenOf(headerValue));
-    const value = this.prefix + hash(unsigned);
-    const joined = await userStorage.getKeyAndOwner(value, this.keyStorage);
-    const key = this.unexpired(joined?.key ?? (await this.keyStorage.getKey(value)), unsigned);
-    if (key.userid === null || key.userid === undefined) return { key, owner: undefined };
-    if (!joined) {
-      const { user } = await userStorage.getUserById(key.userid, { ...options, skipSecrets: true });
-      return { key, owner: user };
-    }
-    if (!joined.owner) throw new CrossauthError(ErrorCode.UserNotExist);
-    checkUserState(joined.owner, options);
-    return { key, owner: joined.owner };
+    const { key, owner } = await readKeyWithOwner(
+      this.prefix + hash(unsigned),
+      this.keyStorage,
+      userStorage,
+      options,
+      (key) => this.unexpired(key, unsigned),
+    );
+    return { key: key as ApiKey, owner };
   }
 
   /**

@@ -13,15 +13,16 @@ import {
 } from "@crossauth/common";
 import { ParamType, setParameter } from "../config/index.js";
 import { hash, randomValue, signSecureToken, unsignSecureToken } from "../crypto/index.js";
+import { readKeyWithOwner } from "../storage/key-owner.js";
 import type { KeyStorage } from "../storage/key-storage.js";
-import { checkUserState } from "../storage/user-state-check.js";
-import type { KeyAndOwner, UserStorage, UserStorageGetOptions } from "../storage/user-storage.js";
+import type { UserStorage, UserStorageGetOptions } from "../storage/user-storage.js";
 import { type Cookie, type CookieOptions, makeCookieString, readCookieOptions } from "./cookie.js";
 
 /** Default absolute lifetime of a session and its persistent cookie: 30 days. */
 export const DEFAULT_SESSION_MAX_AGE = 30 * 24 * 60 * 60;
 /** Last-activity time is written back at most this often (ms), to spare the storage. */
 const LAST_ACTIVE_REFRESH_MS = 60_000;
+const MAX_CREATE_ATTEMPTS = 10;
 
 /** A failed session-key lookup as the session layer reports it: an unknown key is `InvalidSession`. */
 function sessionLookupError(e: unknown): unknown {
@@ -29,7 +30,6 @@ function sessionLookupError(e: unknown): unknown {
     ? new CrossauthError(ErrorCode.InvalidSession, "Session does not exist")
     : e;
 }
-const MAX_CREATE_ATTEMPTS = 10;
 
 /**
  * Options of {@link SessionCookie}: the cookie attributes (default path `/`, HttpOnly, Secure,
@@ -249,25 +249,24 @@ export class SessionCookie {
    *   storage; the user storage's errors (e.g. `UserNotActive`) for a session whose user can't log in
    */
   async getUserForSessionId(sessionId: string, options: UserStorageGetOptions = {}): Promise<UserAndKey> {
+    if (!this.userStorage) {
+      const key = await this.getSessionKey(sessionId);
+      if (key.userid === null || key.userid === undefined) return { user: undefined, key };
+      throw new CrossauthError(ErrorCode.Configuration, "SessionCookie needs a userStorage");
+    }
     const value = this.storedValue(sessionId);
-    let joined: KeyAndOwner | undefined;
     try {
-      // One query where the storages can join the key with its user (UserStorage.getKeyAndOwner).
-      joined = await this.userStorage?.getKeyAndOwner(value, this.keyStorage);
+      const { key, owner } = await readKeyWithOwner(
+        value,
+        this.keyStorage,
+        this.userStorage,
+        options,
+        (key) => this.liveSessionKey(value, key),
+      );
+      return { user: owner, key };
     } catch (e) {
       throw sessionLookupError(e);
     }
-    const key = joined ? await this.liveSessionKey(value, joined.key) : await this.getSessionKey(sessionId);
-    if (key.userid === null || key.userid === undefined) return { user: undefined, key };
-    if (!this.userStorage)
-      throw new CrossauthError(ErrorCode.Configuration, "SessionCookie needs a userStorage");
-    if (!joined) {
-      const { user } = await this.userStorage.getUserById(key.userid, { ...options, skipSecrets: true });
-      return { user, key };
-    }
-    if (!joined.owner) throw new CrossauthError(ErrorCode.UserNotExist);
-    checkUserState(joined.owner, options);
-    return { user: joined.owner, key };
   }
 
   /**
