@@ -6,6 +6,10 @@
  * handling stalls. Here each hash runs with `pbkdf2Sync` inside a worker thread that has lowered its
  * own nice value to 19 (Linux), so hashing soaks up every idle core but gives the CPU back to the
  * main thread as soon as it has work. Output is byte-identical to `crypto.pbkdf2`.
+ *
+ * This is the only `pbkdf2Sync` call in the library, and it never runs on an event loop that serves
+ * requests: callers get a promise, as with `crypto.pbkdf2`. The async form cannot be used here, because
+ * it runs on libuv's process-wide threadpool, whose threads cannot be given a lower priority.
  * @module
  */
 import { availableParallelism } from "node:os";
