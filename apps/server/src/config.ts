@@ -44,6 +44,9 @@ export interface ServerConfig {
   /** PBKDF2 iterations of new password hashes, when set (`CROSSAUTH_PASSWORD_PBKDF2_ITERATIONS`, an alias of
    * `CROSSAUTH_PBKDF2_ITERATIONS` which the password authenticator reads itself; default 600000). */
   passwordPbkdf2Iterations: number | undefined;
+  /** Threads hashing passwords at once, when set (`CROSSAUTH_PASSWORD_HASH_THREADS`, 1 to 64; default one
+   * per core). They run at the lowest CPU priority, see `Pbkdf2Pool`. */
+  passwordHashThreads: number | undefined;
   /** Seconds between purges of expired keys (`CROSSAUTH_PURGE_INTERVAL`, default 3600; 0 = never). */
   purgeInterval: number;
   /** Level of the request log (`CROSSAUTH_SERVER_LOG_LEVEL`, a pino level; default `info`). */
@@ -56,6 +59,8 @@ export const DEFAULT_PORT = 3000;
 export const DEFAULT_PURGE_INTERVAL = 3600;
 /** Longest purge interval in seconds (timers hold at most 2^31-1 ms). */
 export const MAX_PURGE_INTERVAL = 2_147_483;
+/** Most password-hashing threads `CROSSAUTH_PASSWORD_HASH_THREADS` may ask for. */
+export const MAX_PASSWORD_HASH_THREADS = 64;
 /** Sender of emails printed to the console when `CROSSAUTH_EMAIL_FROM` is not set. */
 export const CONSOLE_EMAIL_FROM = "Crossauth <noreply@localhost>";
 
@@ -74,6 +79,7 @@ const SETTINGS: readonly (readonly [string, ParamType, string])[] = [
   ["sessionCookieSecure", ParamType.Boolean, "SESSION_COOKIE_SECURE"],
   ["csrfCookieSecure", ParamType.Boolean, "CSRF_COOKIE_SECURE"],
   ["passwordPbkdf2Iterations", ParamType.Integer, "PASSWORD_PBKDF2_ITERATIONS"],
+  ["passwordHashThreads", ParamType.Integer, "PASSWORD_HASH_THREADS"],
   ["purgeInterval", ParamType.Integer, "PURGE_INTERVAL"],
   ["serverLogLevel", ParamType.String, "SERVER_LOG_LEVEL"],
 ];
@@ -129,6 +135,10 @@ export function readServerConfig(cwd: string = process.cwd()): ServerConfig {
   if ((c.purgeInterval as number) < 0 || (c.purgeInterval as number) > MAX_PURGE_INTERVAL) {
     throw configError(`CROSSAUTH_PURGE_INTERVAL must be from 0 to ${MAX_PURGE_INTERVAL} seconds`);
   }
+  const threads = c.passwordHashThreads as number | undefined;
+  if (threads !== undefined && (threads < 1 || threads > MAX_PASSWORD_HASH_THREADS)) {
+    throw configError(`CROSSAUTH_PASSWORD_HASH_THREADS must be from 1 to ${MAX_PASSWORD_HASH_THREADS}`);
+  }
   if (!LOG_LEVELS.has(c.serverLogLevel as string)) {
     throw configError(`CROSSAUTH_SERVER_LOG_LEVEL must be one of ${[...LOG_LEVELS].join(", ")}`);
   }
@@ -153,6 +163,7 @@ export function readServerConfig(cwd: string = process.cwd()): ServerConfig {
     sessionCookieSecure: c.sessionCookieSecure as boolean,
     csrfCookieSecure: c.csrfCookieSecure as boolean,
     passwordPbkdf2Iterations: c.passwordPbkdf2Iterations as number | undefined,
+    passwordHashThreads: threads,
     purgeInterval: c.purgeInterval as number,
     serverLogLevel: c.serverLogLevel as string,
   };

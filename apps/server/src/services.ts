@@ -6,13 +6,16 @@
  */
 import {
   ApiKeyManager,
+  defaultPbkdf2Pool,
   EmailAuthenticator,
   KyselyKeyStorage,
   KyselyOAuthClientStorage,
   KyselyUserStorage,
   LocalPasswordAuthenticator,
   OAuthClientManager,
+  Pbkdf2Pool,
   SessionManager,
+  setDefaultPbkdf2Pool,
   TotpAuthenticator,
 } from "@crossauth/backend";
 import type { ServerConfig } from "./config.js";
@@ -76,6 +79,18 @@ export function createPasswordAuthenticator(
   });
 }
 
+/**
+ * Applies `CROSSAUTH_PASSWORD_HASH_THREADS`: when set and different from the current default pool's
+ * size, a new default `Pbkdf2Pool` of that size replaces it (process-wide; the old pool's idle threads
+ * never keep the process alive).
+ * @param config - the server configuration
+ */
+export function applyPasswordHashThreads(config: ServerConfig): void {
+  const threads = config.passwordHashThreads;
+  if (threads === undefined || defaultPbkdf2Pool().concurrency === threads) return;
+  setDefaultPbkdf2Pool(new Pbkdf2Pool({ concurrency: threads }));
+}
+
 /** Options of {@link createServices} for tests. */
 export interface ServicesOptions {
   /** Clock of sessions and API keys; default the current time. */
@@ -83,7 +98,8 @@ export interface ServicesOptions {
 }
 
 /**
- * Builds the storages, authenticators and managers over a migrated database.
+ * Builds the storages, authenticators and managers over a migrated database, after sizing the
+ * password-hashing pool ({@link applyPasswordHashThreads}).
  * @param db - the database
  * @param config - the server configuration
  * @param secret - the server secret (see `loadSecret`)
@@ -96,6 +112,7 @@ export function createServices(
   secret: string,
   options: ServicesOptions = {},
 ): CrossauthServices {
+  applyPasswordHashThreads(config);
   const { userStorage, keyStorage, clientStorage } = createStorages(db, config);
   const email = { emailTransport: config.emailTransport, emailFrom: config.emailFrom };
   const passwordAuthenticator = createPasswordAuthenticator(userStorage, config, secret);

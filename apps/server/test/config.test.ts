@@ -41,6 +41,7 @@ describe("readServerConfig", () => {
       sessionCookieSecure: false,
       csrfCookieSecure: false,
       passwordPbkdf2Iterations: undefined,
+      passwordHashThreads: undefined,
       purgeInterval: 3600,
       serverLogLevel: "info",
     });
@@ -62,6 +63,7 @@ describe("readServerConfig", () => {
       CROSSAUTH_USER_EDITABLE_FIELDS: '["email","phone"]',
       CROSSAUTH_SESSION_COOKIE_SECURE: "false",
       CROSSAUTH_PASSWORD_PBKDF2_ITERATIONS: "700000",
+      CROSSAUTH_PASSWORD_HASH_THREADS: "3",
       CROSSAUTH_PURGE_INTERVAL: "0",
       CROSSAUTH_SERVER_LOG_LEVEL: "warn",
     });
@@ -81,6 +83,7 @@ describe("readServerConfig", () => {
       sessionCookieSecure: false,
       csrfCookieSecure: true,
       passwordPbkdf2Iterations: 700000,
+      passwordHashThreads: 3,
       purgeInterval: 0,
       serverLogLevel: "warn",
     });
@@ -116,6 +119,9 @@ describe("readServerConfig", () => {
     ],
     [{ CROSSAUTH_PURGE_INTERVAL: "-1" }, "CROSSAUTH_PURGE_INTERVAL must be from 0 to 2147483 seconds"],
     [{ CROSSAUTH_PURGE_INTERVAL: "9999999" }, "CROSSAUTH_PURGE_INTERVAL must be from 0 to 2147483 seconds"],
+    [{ CROSSAUTH_PASSWORD_HASH_THREADS: "0" }, "CROSSAUTH_PASSWORD_HASH_THREADS must be from 1 to 64"],
+    [{ CROSSAUTH_PASSWORD_HASH_THREADS: "65" }, "CROSSAUTH_PASSWORD_HASH_THREADS must be from 1 to 64"],
+    [{ CROSSAUTH_PASSWORD_HASH_THREADS: "1.5" }, "CROSSAUTH_PASSWORD_HASH_THREADS must be an integer"],
     [{ CROSSAUTH_EMAIL_TRANSPORT: "pigeon" }, "CROSSAUTH_EMAIL_TRANSPORT must be smtp or console"],
     [{ CROSSAUTH_SMTP_HOST: "mail" }, "CROSSAUTH_EMAIL_FROM is required to send email over SMTP"],
     [{ CROSSAUTH_SECRET: "" }, "CROSSAUTH_SECRET is set but empty"],

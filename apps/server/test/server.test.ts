@@ -1,6 +1,7 @@
 /** The reference server with `fastify.inject` over a temporary SQLite file. */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { defaultPbkdf2Pool, Pbkdf2Pool, setDefaultPbkdf2Pool } from "@crossauth/backend";
 import { CrossauthError, UserState } from "@crossauth/common";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { readServerConfig } from "../src/config.js";
@@ -305,6 +306,25 @@ describe("email printed to the console", () => {
     await postJson(second.app, "/api/requestpasswordreset", { email: "bob@example.com" });
     await second.app.crossauthServices.sessionManager.whenIdle();
     expect(second.printed.join("")).toContain("https://auth.example.com/resetpassword/");
+  });
+});
+
+describe("password hashing threads", () => {
+  it("CROSSAUTH_PASSWORD_HASH_THREADS sizes the process's hashing pool, and logins work with it", async () => {
+    const before = defaultPbkdf2Pool();
+    const twoThreads = new Pbkdf2Pool({ concurrency: 2 });
+    setDefaultPbkdf2Pool(twoThreads);
+    try {
+      const { app } = await start({ CROSSAUTH_PASSWORD_HASH_THREADS: "1" });
+      expect(defaultPbkdf2Pool()).not.toBe(twoThreads);
+      expect(defaultPbkdf2Pool().concurrency).toBe(1);
+      await createUser(app, "alice");
+      const logins = await Promise.all([login(app, "alice"), login(app, "alice")]);
+      expect(logins.map((l) => l.response.statusCode)).toEqual([200, 200]);
+      expect(defaultPbkdf2Pool().threads).toHaveLength(1);
+    } finally {
+      setDefaultPbkdf2Pool(before);
+    }
   });
 });
 
