@@ -5,7 +5,6 @@
 import {
   CrossauthError,
   ErrorCode,
-  type Key,
   type PartialUser,
   type PartialUserSecrets,
   type User,
@@ -25,7 +24,7 @@ import {
 } from "../user-storage.js";
 import { dbErrorKind, toCrossauthError, withDbErrors } from "./db-errors.js";
 import { boolFromDb, type SqlDialectName, sqlDialect, toDbRow } from "./dialect.js";
-import { KyselyKeyStorage } from "./kysely-key-storage.js";
+import { type KeyTableJoin, KyselyKeyStorage } from "./kysely-key-storage.js";
 import { ReusableQuery } from "./reusable-query.js";
 import { byCodePoint, inTransaction, isColumnName, lockRows, paginate } from "./sql-helpers.js";
 import { resolveTableNames, type SqlTableNames } from "./table-names.js";
@@ -34,6 +33,7 @@ import { resolveTableNames, type SqlTableNames } from "./table-names.js";
 export interface KyselyUserStorageOptions extends UserStorageOptions, SqlTableNames {}
 
 type Row = Record<string, unknown>;
+const userExists = { code: ErrorCode.UserExists, message: "Username or email already in use" };
 /** Columns whose compiled lookups a storage keeps (the built-in ones and a few of `getUserBy`). */
 const MAX_LOOKUPS = 16;
 /** Alias prefix of the owner's columns in the key-and-owner query (numbered, so any name fits). */
@@ -42,11 +42,10 @@ const OWNER_COLUMN = "__crossauth_owner_";
 /** The compiled key-and-owner query for one key storage, with the user columns it selects. */
 interface OwnerLookup {
   keyStorage: KyselyKeyStorage;
+  join: KeyTableJoin;
   columns: string[];
   query: ReusableQuery<Row>;
-  keyFromRow(row: Row): Key;
 }
-const userExists = { code: ErrorCode.UserExists, message: "Username or email already in use" };
 
 /** A numeric string as a number (ids are integers in the Crossauth schema); anything else unchanged. */
 function idValue(id: string | number): string | number {
@@ -267,7 +266,7 @@ export class KyselyUserStorage extends UserStorage {
       delete row[OWNER_COLUMN + i];
     });
     const owned = ownerRow[this.names.idColumn] !== null && ownerRow[this.names.idColumn] !== undefined;
-    return { key: lookup.keyFromRow(row), owner: owned ? this.userFromRow(ownerRow) : undefined };
+    return { key: lookup.join.keyFromRow(row), owner: owned ? this.userFromRow(ownerRow) : undefined };
   }
 
   /** The compiled key-and-owner query for `keyStorage`, when it can be built (see {@link getKeyAndOwner}). */
@@ -286,7 +285,7 @@ export class KyselyUserStorage extends UserStorage {
         .select(columns.map((column, i) => sql.id("u", column).as(OWNER_COLUMN + i)))
         .where("k.value", "=", value),
     );
-    this.ownerLookup = { keyStorage, columns, query, keyFromRow: join.keyFromRow };
+    this.ownerLookup = { keyStorage, join, columns, query };
     return this.ownerLookup;
   }
 
